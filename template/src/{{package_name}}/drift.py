@@ -1,0 +1,110 @@
+"""Population Stability Index (PSI) of live inputs against the training reference.
+
+Training stores, per feature, the edges of ten quantile bins and the share of training
+rows in each bin. At serving time each record is binned once (cheap, on the request
+path) into a ring buffer of the last `window` records; PSI itself is only computed when
+Prometheus scrapes, so the hot path never pays for it.
+
+PSI = sum over bins of (live - reference) * ln(live / reference). Rule of thumb:
+< 0.1 stable, 0.1-0.25 moderate shift, > 0.25 significant drift.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+N_BINS = 10
+_EPSILON = 1e-4
+
+
+def quantile_edges(values: np.ndarray, n_bins: int = N_BINS) -> np.ndarray:
+    """Interior bin edges (n_bins - 1) of one feature; duplicates padded with +inf."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return np.full(n_bins - 1, np.inf)
+    return pad_edges(np.unique(np.quantile(finite, np.linspace(0, 1, n_bins + 1)[1:-1])), n_bins)
+
+
+def pad_edges(edges: Sequence[float] | np.ndarray, n_bins: int = N_BINS) -> np.ndarray:
+    """Stored (finite, unique) edges back to the fixed n_bins - 1 width, padded with +inf."""
+    return np.concatenate(
+        [np.asarray(edges, dtype=np.float64), np.full(n_bins - 1 - len(edges), np.inf)]
+    )
+
+
+def assign_bins(matrix: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bin index per cell (rows x features); -1 where the value is missing."""
+    bins: np.ndarray = (matrix[:, :, np.newaxis] >= edges[np.newaxis, :, :]).sum(axis=2)
+    bins[np.isnan(matrix)] = -1
+    return bins.astype(np.int8)
+
+
+def bin_fractions(bins: np.ndarray, n_bins: int = N_BINS) -> np.ndarray:
+    """Share of non-missing values per bin, per feature (features x bins)."""
+    fractions = np.zeros((bins.shape[1], n_bins))
+    for feature in range(bins.shape[1]):
+        column = bins[:, feature]
+        counts = np.bincount(column[column >= 0], minlength=n_bins).astype(np.float64)
+        total = counts.sum()
+        if total > 0:
+            fractions[feature] = counts / total
+    return fractions
+
+
+def psi(live: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """PSI per row of two (features x bins) fraction matrices."""
+    live = np.clip(live, _EPSILON, None)
+    reference = np.clip(reference, _EPSILON, None)
+    result: np.ndarray = ((live - reference) * np.log(live / reference)).sum(axis=1)
+    return result
+
+
+class DriftMonitor:
+    """Keeps the bins of the last `window` records and reports PSI per feature."""
+
+    def __init__(
+        self,
+        feature_names: Sequence[str],
+        edges: np.ndarray,
+        reference_fractions: np.ndarray,
+        window: int = 1000,
+        min_samples: int = 100,
+    ) -> None:
+        if edges.shape != (len(feature_names), N_BINS - 1):
+            raise ValueError(f"edges must be {len(feature_names)} x {N_BINS - 1}")
+        if reference_fractions.shape != (len(feature_names), N_BINS):
+            raise ValueError(f"reference fractions must be {len(feature_names)} x {N_BINS}")
+        self.feature_names = tuple(feature_names)
+        self.edges = edges
+        self.reference = reference_fractions
+        self.window = window
+        self.min_samples = min_samples
+        self._buffer = np.full((window, len(feature_names)), -1, dtype=np.int8)
+        self._next = 0
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def observe(self, matrix: np.ndarray) -> None:
+        """Record a batch of records (rows x features, NaN = missing)."""
+        bins = assign_bins(matrix, self.edges)[-self.window :]
+        with self._lock:
+            rows = (self._next + np.arange(bins.shape[0])) % self.window
+            self._buffer[rows] = bins
+            self._next = int((self._next + bins.shape[0]) % self.window)
+            self._count = min(self.window, self._count + bins.shape[0])
+
+    @property
+    def samples(self) -> int:
+        """Records currently in the window."""
+        return self._count
+
+    def scores(self) -> dict[str, float] | None:
+        """PSI per feature over the window, or None until `min_samples` records are in."""
+        with self._lock:
+            if self._count < self.min_samples:
+                return None
+            live = bin_fractions(self._buffer[: self._count])
+        return dict(zip(self.feature_names, psi(live, self.reference).tolist(), strict=True))
