@@ -1,0 +1,5 @@
+"""`python -m scaffold` is the `scaffold` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,55 @@
+"""Find what templating should never leave in a generated repo.
+
+Unrendered Jinja (`{{`, `{%`, `{#`) and merge-conflict markers. GitHub Actions
+expressions (`${{ ... }}`) and Helm chart templates use the same braces on purpose and
+are not leftovers. Shared by the tests and, later, `scaffold check`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+_JINJA = re.compile(r"\{\{|\{%|\{#")
+_ACTIONS_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+_CONFLICT = re.compile(r"^(<{7}|>{7}|={7}|\|{7})( |$)")
+_SKIPPED_DIRS = {".git", ".nox", ".venv", "node_modules", "__pycache__"}
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """One suspicious line."""
+
+    path: str
+    line: int
+    kind: str  # "template" or "conflict"
+    text: str
+
+
+def _is_helm_template(relative: Path) -> bool:
+    parts = relative.parts
+    return "templates" in parts and any(part == "helm" or part == "charts" for part in parts)
+
+
+def find_leftovers(root: Path) -> Iterator[Leftover]:
+    """Yield every line under `root` with unrendered template syntax or a conflict marker."""
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if not path.is_file() or _SKIPPED_DIRS & set(relative.parts):
+            continue
+        try:
+            text = path.read_text()
+        except (UnicodeDecodeError, OSError):
+            continue
+        in_workflow = relative.parts[:2] == (".github", "workflows")
+        check_jinja = not _is_helm_template(relative)
+        for number, line in enumerate(text.splitlines(), start=1):
+            if _CONFLICT.match(line):
+                yield Leftover(str(relative), number, "conflict", line.strip())
+            if not check_jinja:
+                continue
+            visible = _ACTIONS_EXPRESSION.sub("", line) if in_workflow else line
+            if _JINJA.search(visible):
+                yield Leftover(str(relative), number, "template", line.strip())

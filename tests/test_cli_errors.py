@@ -1,0 +1,119 @@
+"""Bad input: one clear line, exit code 2, and nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import Scaffold
+
+LONG_SLUG = "a" * 70
+
+
+def _tree(folder: Path) -> set[str]:
+    return {str(path.relative_to(folder)) for path in folder.rglob("*")}
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--data", "project_name=../../x"], "project_name"),
+        (["--data", "project_name=class"], "project_name"),
+        (["--data", "package_name=class"], "package_name"),
+        (["--data", "package_name=json"], "package_name"),
+        (["--data", "package_name=9lives"], "package_name"),
+        (["--data", "project_slug=Uppercase"], "project_slug"),
+        (["--data", f"project_slug={LONG_SLUG}"], "project_slug"),
+        (["--data", "project_name=" + "n" * 51], "project_name"),
+        (["--data", "description=two\nlines"], "description"),
+        (["--data", "description="], "description"),
+        (["--data", "owner_email=not-an-address"], "owner_email"),
+        (["--data", "owner_team=Team With Spaces"], "owner_team"),
+        (["--data", "python_version=3.9"], "python_version"),
+        (["--data", "slo_availability=100"], "slo_availability"),
+        (["--data", "slo_availability=high"], "slo_availability"),
+        (["--data", "slo_latency_p95_ms=1.5"], "slo_latency_p95_ms"),
+        (["--data", "risk_tier=4"], "risk_tier"),
+        (["--data", "license=GPL-3.0-only"], "license"),
+        (["--data", "serving=telepathy"], "serving"),
+        (["--data", "no_such_question=1"], "no_such_question"),
+        (["--data", "missing-equals-sign"], "KEY=VALUE"),
+        (["--data-file", "/no/such/answers.yml"], "answers.yml"),
+        (["--template", "/no/such/template"], "/no/such/template"),
+    ],
+)
+def test_invalid_input_exits_2_and_writes_nothing(
+    scaffold: Scaffold, tmp_path: Path, extra: list[str], expected: str
+) -> None:
+    destination = tmp_path / "parent" / "svc"
+    result = scaffold("new", str(destination), "--defaults", *extra, cwd=tmp_path)
+    assert result.code == 2, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr
+    assert _tree(tmp_path) == set(), "nothing may be written, not even parent folders"
+
+
+def test_invalid_answer_names_the_rule(scaffold: Scaffold, tmp_path: Path) -> None:
+    result = scaffold("new", str(tmp_path / "svc"), "--defaults", "--data", "package_name=class")
+    assert "invalid answer for package_name ('class')" in result.stderr
+    assert "keyword" in result.stderr
+
+
+def test_invalid_derived_default_is_caught(scaffold: Scaffold, tmp_path: Path) -> None:
+    """A destination named like a keyword derives an invalid package: refused before writing."""
+    result = scaffold("new", str(tmp_path / "class"), "--defaults")
+    assert result.code == 2
+    assert "project_name" in result.stderr and "reserved" in result.stderr
+    assert not (tmp_path / "class").exists()
+
+
+def test_non_empty_destination_is_refused_untouched(scaffold: Scaffold, tmp_path: Path) -> None:
+    destination = tmp_path / "svc"
+    destination.mkdir()
+    (destination / "notes.txt").write_text("mine")
+    result = scaffold("new", str(destination), "--defaults")
+    assert result.code == 2
+    assert "not empty" in result.stderr
+    assert _tree(tmp_path) == {"svc", "svc/notes.txt"}
+    assert (destination / "notes.txt").read_text() == "mine"
+
+
+def test_destination_that_is_a_file_is_refused(scaffold: Scaffold, tmp_path: Path) -> None:
+    (tmp_path / "svc").write_text("a file")
+    result = scaffold("new", str(tmp_path / "svc"), "--defaults")
+    assert result.code == 2
+    assert "not a directory" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("- just\n- a list\n", "mapping"), ("key: [unclosed\n", "not valid YAML")],
+)
+def test_bad_data_file_is_refused(
+    scaffold: Scaffold, tmp_path: Path, content: str, message: str
+) -> None:
+    data_file = tmp_path / "answers.yml"
+    data_file.write_text(content)
+    result = scaffold("new", str(tmp_path / "svc"), "--defaults", "--data-file", str(data_file))
+    assert result.code == 2
+    assert message in result.stderr
+    assert _tree(tmp_path) == {"answers.yml"}
+
+
+def test_unreadable_data_file_is_refused(scaffold: Scaffold, tmp_path: Path) -> None:
+    data_file = tmp_path / "answers.yml"
+    data_file.write_bytes(b"\xff\xfe\x00bad")
+    result = scaffold("new", str(tmp_path / "svc"), "--defaults", "--data-file", str(data_file))
+    assert result.code == 2
+    assert "cannot read data file" in result.stderr
+    assert not (tmp_path / "svc").exists()
+
+
+def test_unknown_option_is_a_usage_error(scaffold: Scaffold, tmp_path: Path) -> None:
+    result = scaffold("new", str(tmp_path / "svc"), "--no-such-flag")
+    assert result.code == 2
+    assert not (tmp_path / "svc").exists()

@@ -1,0 +1,101 @@
+"""Each variant of the template renders into a repo whose own checks pass.
+
+The generated tests run with this environment's interpreter (it has the services'
+runtime installed) and `PYTHONPATH=src`, exactly as the generated pyproject configures
+pytest; `test_readme_commands.py` runs the generated README's commands in a fresh venv.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import render, tool
+
+# Every non-default answer value appears in at least one variant.
+VARIANTS: dict[str, list[str]] = {
+    "defaults": [],
+    "tier1-py312-mit": [
+        "project_name=Fraud Scoring",
+        "python_version=3.12",
+        "risk_tier=1",
+        "license=MIT",
+        "slo_availability=99.95",
+        "slo_latency_p95_ms=150",
+        "owner_team=payments/fraud-ml",
+    ],
+    "tier3-bsd-long-names": [
+        "project_name=" + "Long Service Name " * 2 + "For Ranking Risk Model",
+        "package_name=" + "a_really_long_python_package_name_for_the_service"[:50],
+        "risk_tier=3",
+        "license=BSD-3-Clause",
+        "slo_availability=95",
+        "slo_latency_p95_ms=2500",
+    ],
+}
+
+
+@pytest.fixture(scope="module", params=sorted(VARIANTS))
+def variant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    name: str = request.param
+    return render(tmp_path_factory.mktemp(name) / "svc", *VARIANTS[name])
+
+
+def _run(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(project / "src")}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    return subprocess.run(command, cwd=project, capture_output=True, text=True, env=env, check=False, timeout=900)
+
+
+def test_generated_test_suite_passes(variant: Path) -> None:
+    result = _run(variant, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout
+
+
+def test_generated_code_is_lint_clean(variant: Path) -> None:
+    ruff = tool("ruff")
+    check = _run(variant, ruff, "check", "--no-cache", ".")
+    assert check.returncode == 0, check.stdout
+    formatted = _run(variant, ruff, "format", "--check", "--no-cache", ".")
+    assert formatted.returncode == 0, formatted.stdout
+
+
+def test_generated_code_type_checks(variant: Path) -> None:
+    mypy = tool("mypy")
+    result = _run(variant, mypy, "--no-incremental", "--cache-dir", os.devnull, "src", "tests", "noxfile.py")
+    assert result.returncode == 0, result.stdout
+
+
+def test_hadolint_accepts_every_variant(variant: Path) -> None:
+    result = _run(variant, tool("hadolint"), "--failure-threshold", "info", "Dockerfile")
+    assert result.returncode == 0, result.stdout
+
+
+def test_variant_with_its_own_python(variant: Path) -> None:
+    """The chosen python_version runs the generated tests too, where it is installed."""
+    import tomllib
+
+    wanted = tomllib.loads((variant / "pyproject.toml").read_text())["tool"]["mypy"]["python_version"]
+    if wanted == f"{sys.version_info.major}.{sys.version_info.minor}":
+        pytest.skip("covered by test_generated_test_suite_passes with this interpreter")
+    interpreter = shutil.which(f"python{wanted}")
+    if interpreter is None:
+        pytest.skip(f"python{wanted} is not installed")
+    venv = variant.parent / f"venv{wanted}"
+    subprocess.run([interpreter, "-m", "venv", str(venv)], check=True)
+    install = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-e", f"{variant}[dev]"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert install.returncode == 0, install.stderr[-3000:]
+    result = _run(variant, str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert result.returncode == 0, result.stdout[-4000:]

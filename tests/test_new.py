@@ -1,0 +1,225 @@
+"""`scaffold new`: what lands in the destination, and that it matches plain Copier."""
+
+from __future__ import annotations
+
+import filecmp
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from scaffold import __version__
+from conftest import ROOT, Scaffold, render, tool
+from scaffold.leftovers import find_leftovers
+
+GIT = ["git", "-c", "safe.directory=*"]
+
+
+def _files(folder: Path) -> set[str]:
+    return {
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(folder).parts
+    }
+
+
+def test_default_project_is_a_committed_git_repo(default_project: Path) -> None:
+    log = subprocess.run(
+        [*GIT, "log", "--format=%s"], cwd=default_project, capture_output=True, text=True, check=True
+    )
+    assert log.stdout.strip().splitlines() == [
+        f"Generate demo-svc from scaffold template v{__version__}"
+    ]
+    status = subprocess.run(
+        [*GIT, "status", "--porcelain", "--ignored"],
+        cwd=default_project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert status.stdout == ""
+    branch = subprocess.run(
+        [*GIT, "branch", "--show-current"], cwd=default_project, capture_output=True, text=True, check=True
+    )
+    assert branch.stdout.strip() == "main"
+
+
+def test_answers_file_records_source_version_and_answers(default_project: Path) -> None:
+    answers = yaml.safe_load((default_project / ".copier-answers.yml").read_text())
+    assert answers["_src_path"] == "scaffold:embedded"
+    assert answers["_commit"] == f"v{__version__}"
+    assert answers["project_name"] == "demo-svc"
+    assert answers["package_name"] == "demo_svc"
+    assert answers["slo_availability"] == 99.9
+    assert "python_reserved_names" not in answers
+    assert "scaffold_version" not in answers
+
+
+def test_layout_of_an_online_service(default_project: Path) -> None:
+    files = _files(default_project)
+    expected = {
+        "pyproject.toml",
+        "README.md",
+        "LICENSE",
+        "Dockerfile",
+        ".dockerignore",
+        ".gitignore",
+        ".pre-commit-config.yaml",
+        "noxfile.py",
+        ".github/CODEOWNERS",
+        ".github/workflows/ci.yml",
+        "monitoring/slo.yaml",
+        "src/demo_svc/api.py",
+        "src/demo_svc/train.py",
+        "src/demo_svc/features.py",
+        "src/demo_svc/drift.py",
+        "src/demo_svc/metrics.py",
+        "tests/test_api.py",
+        "tests/test_train.py",
+        "tests/test_drift.py",
+        "tests/test_settings.py",
+    }
+    assert expected <= files
+
+
+def test_no_template_syntax_or_conflict_markers_left(default_project: Path) -> None:
+    assert list(find_leftovers(default_project)) == []
+
+
+def test_leftover_finder_finds_what_it_must(tmp_path: Path) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text("a: ${{ github.ref }}\nb: {{ oops }}\n")
+    (tmp_path / "README.md").write_text("fine\n{% if x %}\n<<<<<<< HEAD\n")
+    (tmp_path / "deploy" / "helm" / "svc" / "templates").mkdir(parents=True)
+    (tmp_path / "deploy" / "helm" / "svc" / "templates" / "svc.yaml").write_text("{{ .Values.x }}\n")
+    found = {(item.path, item.line, item.kind) for item in find_leftovers(tmp_path)}
+    assert found == {
+        (".github/workflows/ci.yml", 2, "template"),
+        ("README.md", 2, "template"),
+        ("README.md", 3, "conflict"),
+    }
+
+
+def test_answers_reach_the_files(tmp_path: Path) -> None:
+    project = render(
+        tmp_path / "svc",
+        "project_name=Fraud Scoring",
+        "owner_team=payments/fraud-ml",
+        "owner_email=fraud@example.org",
+        "python_version=3.12",
+        "slo_availability=99.95",
+        "slo_latency_p95_ms=150",
+        "risk_tier=1",
+        "license=MIT",
+    )
+    assert (project / "src" / "fraud_scoring" / "api.py").is_file()
+    assert "* @payments/fraud-ml" in (project / ".github" / "CODEOWNERS").read_text()
+    assert 'name = "fraud-scoring"' in (project / "pyproject.toml").read_text()
+    assert 'target-version = "py312"' in (project / "pyproject.toml").read_text()
+    assert "FROM python:3.12." in (project / "Dockerfile").read_text()
+    assert 'python-version: "3.12"' in (project / ".github/workflows/ci.yml").read_text()
+    slo = yaml.safe_load((project / "monitoring" / "slo.yaml").read_text())
+    assert slo["objectives"]["availability"]["target_percent"] == 99.95
+    assert slo["objectives"]["latency"]["threshold_ms"] == 150
+    assert slo["risk_tier"] == 1
+    assert "LATENCY_SLO_SECONDS = 0.15" in (project / "src/fraud_scoring/metrics.py").read_text()
+    assert (project / "LICENSE").read_text().startswith("MIT License")
+    assert "Risk tier 1" in (project / "README.md").read_text()
+
+
+def test_data_file_and_data_flags_combine(scaffold: Scaffold, tmp_path: Path) -> None:
+    data_file = tmp_path / "answers.yml"
+    data_file.write_text("project_name: From File\nowner_team: file-team\n")
+    result = scaffold(
+        "new", str(tmp_path / "svc"), "--data-file", str(data_file), "--data", "owner_team=flag-team"
+    )
+    assert result.code == 0, result.stderr
+    answers = yaml.safe_load((tmp_path / "svc" / ".copier-answers.yml").read_text())
+    assert answers["project_name"] == "From File"
+    assert answers["owner_team"] == "flag-team"
+
+
+def test_empty_existing_destination_is_used(scaffold: Scaffold, tmp_path: Path) -> None:
+    (tmp_path / "svc").mkdir()
+    assert scaffold("new", str(tmp_path / "svc"), "--defaults").code == 0
+    assert (tmp_path / "svc" / "pyproject.toml").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["svc"], "no staging folder may remain"
+
+
+def test_no_git_leaves_a_plain_folder(scaffold: Scaffold, tmp_path: Path) -> None:
+    result = scaffold("new", str(tmp_path / "svc"), "--defaults", "--no-git")
+    assert result.code == 0, result.stderr
+    assert not (tmp_path / "svc" / ".git").exists()
+    assert "first commit" not in result.stdout
+
+
+def test_next_steps_are_printed(scaffold: Scaffold, tmp_path: Path) -> None:
+    result = scaffold("new", str(tmp_path / "svc"), "--defaults")
+    assert f"template v{__version__}" in result.stdout
+    assert 'python -m pip install -e ".[dev]"' in result.stdout
+    assert "nox -s tests" in result.stdout
+
+
+def test_hostile_strings_are_data(tmp_path: Path) -> None:
+    hostile = "{{ 7*7 }} {% if 1 %}x{% endif %} $(touch PWNED); `touch PWNED2` \"q\" \\ $HOME"
+    project = render(tmp_path / "svc", f"description={hostile}")
+    assert hostile in (project / "README.md").read_text()
+    assert "49" not in (project / "README.md").read_text().split("\n")[2]
+    assert not list(tmp_path.rglob("PWNED*"))
+    import tomllib
+
+    assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["description"] == hostile
+    namespace: dict[str, object] = {}
+    exec(compile((project / "src/svc/__init__.py").read_text(), "init", "exec"), namespace)  # noqa: S102
+    assert hostile in str(namespace["__doc__"])
+    assert "\\$HOME" in (project / "Dockerfile").read_text()
+
+
+def test_plain_copier_copy_gives_the_same_tree(default_project: Path, tmp_path: Path) -> None:
+    """The repo root is a valid Copier template: `copier copy --defaults` == `scaffold new --defaults`."""
+    copied = tmp_path / "demo-svc"
+    subprocess.run(
+        [sys.executable, "-m", "copier", "copy", "--defaults", "--quiet", str(ROOT), str(copied)],
+        check=True,
+        capture_output=True,
+    )
+    assert _files(copied) == _files(default_project)
+    differing = [
+        name
+        for name in _files(copied)
+        if name != ".copier-answers.yml" and not filecmp.cmp(copied / name, default_project / name, shallow=False)
+    ]
+    assert differing == []
+    strip = re.compile(r"^_(src_path|commit): .*\n", re.MULTILINE)
+    copier_answers = strip.sub("", (copied / ".copier-answers.yml").read_text())
+    scaffold_answers = strip.sub("", (default_project / ".copier-answers.yml").read_text())
+    assert copier_answers == scaffold_answers
+
+
+def test_version_is_one_number(scaffold: Scaffold) -> None:
+    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    assert config["scaffold_version"]["default"] == __version__
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert re.search(r"^## \[?v?(\S+?)\]?( |$)", changelog, re.MULTILINE)[1] == __version__  # type: ignore[index]
+    assert scaffold("--version").stdout.strip() == f"scaffold {__version__}"
+
+
+def test_help_shows_examples(scaffold: Scaffold) -> None:
+    result = scaffold("new", "--help")
+    assert result.code == 0
+    assert "Examples:" in result.stdout
+    assert "--data KEY=VALUE" in result.stdout.replace("-d, ", "")
+
+
+def test_hadolint_accepts_the_dockerfile(default_project: Path) -> None:
+    hadolint = tool("hadolint")
+    result = subprocess.run(
+        [hadolint, "--failure-threshold", "info", "Dockerfile"],
+        cwd=default_project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
