@@ -8,14 +8,13 @@ pytest; `test_readme_commands.py` runs the generated README's commands in a fres
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import render, tool
+from conftest import find_python, render, tool
 
 # Every non-default answer value appears in at least one variant.
 VARIANTS: dict[str, list[str]] = {
@@ -30,8 +29,9 @@ VARIANTS: dict[str, list[str]] = {
         "owner_team=payments/fraud-ml",
     ],
     "tier3-bsd-long-names": [
-        "project_name=" + "Long Service Name " * 2 + "For Ranking Risk Model",
-        "package_name=" + "a_really_long_python_package_name_for_the_service"[:50],
+        "project_name=Long Service Name For The Ranking Risk Model Team",
+        "package_name=a_really_long_python_package_name_for_this_service",
+        "description=" + ("Ranks risky transactions for the review queue; " * 5)[:199].strip(),
         "risk_tier=3",
         "license=BSD-3-Clause",
         "slo_availability=95",
@@ -84,7 +84,7 @@ def test_variant_with_its_own_python(variant: Path) -> None:
     wanted = tomllib.loads((variant / "pyproject.toml").read_text())["tool"]["mypy"]["python_version"]
     if wanted == f"{sys.version_info.major}.{sys.version_info.minor}":
         pytest.skip("covered by test_generated_test_suite_passes with this interpreter")
-    interpreter = shutil.which(f"python{wanted}")
+    interpreter = find_python(wanted)
     if interpreter is None:
         pytest.skip(f"python{wanted} is not installed")
     venv = variant.parent / f"venv{wanted}"
