@@ -75,7 +75,9 @@ def tool(name: str) -> str:
 def find_python(version: str) -> str | None:
     """A working `pythonX.Y` (PATH first, then pyenv's versions), or None."""
     candidates = [shutil.which(f"python{version}")]
-    candidates += [str(p) for p in sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))]
+    candidates += [
+        str(p) for p in sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))
+    ]
     for candidate in filter(None, candidates):
         probe = subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False)
         if probe.returncode == 0:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import Scaffold
 
 LONG_SLUG = "a" * 70
@@ -93,9 +92,7 @@ def test_destination_that_is_a_file_is_refused(scaffold: Scaffold, tmp_path: Pat
     ("content", "message"),
     [("- just\n- a list\n", "mapping"), ("key: [unclosed\n", "not valid YAML")],
 )
-def test_bad_data_file_is_refused(
-    scaffold: Scaffold, tmp_path: Path, content: str, message: str
-) -> None:
+def test_bad_data_file_is_refused(scaffold: Scaffold, tmp_path: Path, content: str, message: str) -> None:
     data_file = tmp_path / "answers.yml"
     data_file.write_text(content)
     result = scaffold("new", str(tmp_path / "svc"), "--defaults", "--data-file", str(data_file))

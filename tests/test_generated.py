@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import find_python, render, tool
 
 # Every non-default answer value appears in at least one variant.
@@ -49,7 +48,9 @@ def variant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 def _run(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(project / "src")}
     env.pop("PYTEST_XDIST_WORKER", None)
-    return subprocess.run(command, cwd=project, capture_output=True, text=True, env=env, check=False, timeout=900)
+    return subprocess.run(
+        command, cwd=project, capture_output=True, text=True, env=env, check=False, timeout=900
+    )
 
 
 def test_generated_test_suite_passes(variant: Path) -> None:

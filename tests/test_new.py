@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import yaml
+from conftest import ROOT, Scaffold, render, tool
 
 from scaffold import __version__
-from conftest import ROOT, Scaffold, render, tool
 from scaffold.leftovers import find_leftovers
 
 GIT = ["git", "-c", "safe.directory=*"]
@@ -29,9 +29,7 @@ def test_default_project_is_a_committed_git_repo(default_project: Path) -> None:
     log = subprocess.run(
         [*GIT, "log", "--format=%s"], cwd=default_project, capture_output=True, text=True, check=True
     )
-    assert log.stdout.strip().splitlines() == [
-        f"Generate demo-svc from scaffold template v{__version__}"
-    ]
+    assert log.stdout.strip().splitlines() == [f"Generate demo-svc from scaffold template v{__version__}"]
     status = subprocess.run(
         [*GIT, "status", "--porcelain", "--ignored"],
         cwd=default_project,
@@ -163,7 +161,7 @@ def test_next_steps_are_printed(scaffold: Scaffold, tmp_path: Path) -> None:
 
 
 def test_hostile_strings_are_data(tmp_path: Path) -> None:
-    hostile = "{{ 7*7 }} {% if 1 %}x{% endif %} $(touch PWNED); `touch PWNED2` \"q\" \\ $HOME"
+    hostile = '{{ 7*7 }} {% if 1 %}x{% endif %} $(touch PWNED); `touch PWNED2` "q" \\ $HOME'
     project = render(tmp_path / "svc", f"description={hostile}")
     assert hostile in (project / "README.md").read_text()
     assert "49" not in (project / "README.md").read_text().split("\n")[2]
@@ -189,7 +187,8 @@ def test_plain_copier_copy_gives_the_same_tree(default_project: Path, tmp_path: 
     differing = [
         name
         for name in _files(copied)
-        if name != ".copier-answers.yml" and not filecmp.cmp(copied / name, default_project / name, shallow=False)
+        if name != ".copier-answers.yml"
+        and not filecmp.cmp(copied / name, default_project / name, shallow=False)
     ]
     assert differing == []
     strip = re.compile(r"^_(src_path|commit): .*\n", re.MULTILINE)

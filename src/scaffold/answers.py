@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -155,8 +156,9 @@ class Questionnaire:
             if question.name in provided:
                 value = cast(question, provided[question.name])
             elif ask is not None:
-                value = ask(question, default, lambda raw, q=question: self._check_raw(q, raw, context))
-                value = cast(question, value)
+                value = cast(
+                    question, ask(question, default, partial(self._check_raw, question, context=context))
+                )
             elif default is None:
                 raise AnswerError(question.name, None, "is required and has no default")
             else:
@@ -167,7 +169,7 @@ class Questionnaire:
             context[question.name] = answers[question.name] = value
         return answers
 
-    def _check_raw(self, question: Question, raw: Any, context: Mapping[str, Any]) -> str | None:
+    def _check_raw(self, question: Question, raw: Any, *, context: Mapping[str, Any]) -> str | None:
         try:
             value = cast(question, raw)
         except AnswerError as error:

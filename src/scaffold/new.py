@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,16 +79,8 @@ def _staging_dir(destination: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
         if not succeeded:
             for folder in created:
-                with _suppress_os_error():
+                with suppress(OSError):
                     folder.rmdir()
-
-
-@contextmanager
-def _suppress_os_error() -> Iterator[None]:
-    try:
-        yield
-    except OSError:
-        pass
 
 
 def _translate_copier_error(error: Exception) -> ScaffoldError:
@@ -159,7 +151,9 @@ def generate(request: NewRequest, ask: Asker | None = None) -> NewResult:
             questions = worker.template.questions_data
             jinja = worker.jinja_env
         except (CopierError, OSError, ValueError, subprocess.CalledProcessError) as error:
-            raise ScaffoldError(f"cannot load template {source}: {str(error).strip().splitlines()[0]}") from error
+            raise ScaffoldError(
+                f"cannot load template {source}: {str(error).strip().splitlines()[0]}"
+            ) from error
         questionnaire = Questionnaire(questions, jinja, destination)
         answers = questionnaire.resolve(request.data, ask=ask)
         worker.data = answers
@@ -176,7 +170,10 @@ def generate(request: NewRequest, ask: Asker | None = None) -> NewResult:
         committed = False
         if request.git:
             label = f" v{version}" if version else ""
-            _commit(project, f"Generate {answers.get('project_name', destination.name)} from scaffold template{label}")
+            _commit(
+                project,
+                f"Generate {answers.get('project_name', destination.name)} from scaffold template{label}",
+            )
             committed = True
         if destination.exists():
             destination.rmdir()  # checked empty above

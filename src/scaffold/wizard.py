@@ -30,7 +30,7 @@ GROUPS: dict[str, str] = {
 }
 
 
-class Interrupted(ScaffoldError):
+class WizardCancelledError(ScaffoldError):
     """The person stopped the wizard (Ctrl-C); nothing was written."""
 
     exit_code = EXIT_INTERRUPTED
@@ -43,9 +43,7 @@ class Wizard:
         self.console = console
         self._group: str | None = None
 
-    def __call__(
-        self, question: Question, default: Any, check: Callable[[Any], str | None]
-    ) -> Any:
+    def __call__(self, question: Question, default: Any, check: Callable[[Any], str | None]) -> Any:
         """Ask `question`, showing `default`; re-ask until `check` accepts the answer."""
         group = GROUPS.get(question.name, "Other")
         if group != self._group:
@@ -53,11 +51,10 @@ class Wizard:
             self._group = group
         message = question.name.replace("_", " ")
         if question.help:
-            message = f"{message} - {question.help}"
+            self.console.print(f"  [dim]{question.help}[/dim]", markup=True, highlight=False)
         if question.choices:
             choices = [
-                questionary.Choice(title=str(label), value=value)
-                for label, value in question.choices.items()
+                questionary.Choice(title=str(label), value=value) for label, value in question.choices.items()
             ]
             selected = next((c for c in choices if c.value == default), choices[0])
             answer = questionary.select(message, choices=choices, default=selected).ask()
@@ -71,5 +68,5 @@ class Wizard:
                 message, default="" if default is None else str(default), validate=validate
             ).ask()
         if answer is None:  # questionary returns None on Ctrl-C
-            raise Interrupted("interrupted; nothing was written")
+            raise WizardCancelledError("interrupted; nothing was written")
         return answer

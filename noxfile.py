@@ -1,0 +1,46 @@
+"""scaffold's own tasks: `nox -s tests` (the full suite), `lint`, `bench`, `render`."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+ROOT = Path(__file__).parent
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The full test suite: CLI, every template variant and its own checks, the wizard."""
+    session.install("-e", ".[test]")
+    args = session.posargs or ["-n", "auto", "--dist", "loadgroup"]
+    session.run("pytest", *args)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff and strict mypy on scaffold itself (generated code is linted by the tests)."""
+    session.install("-e", ".[test]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session
+def render(session: nox.Session) -> None:
+    """Render the default template into build/demo-svc to look at (`nox -s render`)."""
+    session.install("-e", ".")
+    target = ROOT / "build" / "demo-svc"
+    shutil.rmtree(target, ignore_errors=True)
+    session.run("scaffold", "new", str(target), "--defaults", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks: generation time vs plain copier, /predict latency vs a bare endpoint."""
+    session.install("-e", ".[test]")
+    session.run("python", "benchmarks/bench_generate.py", *session.posargs)
+    session.run("python", "benchmarks/bench_predict.py", *session.posargs)

@@ -1,0 +1,101 @@
+"""The wizard, driven through a real pseudo-terminal as a person would."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+pexpect = pytest.importorskip("pexpect")
+
+CLEAR_LINE = "\x15"  # Ctrl-U: clear the pre-filled default
+DOWN = "\x1b[B"
+
+
+def _spawn(destination: Path) -> pexpect.spawn:
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "scaffold", "new", str(destination)],
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(50, 200),
+        env={"TERM": "xterm", "PATH": "/usr/bin:/bin", "HOME": str(destination.parent)},
+    )
+    return child
+
+
+def test_wizard_groups_explains_validates_and_derives(tmp_path: Path) -> None:
+    destination = tmp_path / "wizard-svc"
+    child = _spawn(destination)
+    child.expect("Identity")
+    child.expect("Human-readable name")  # the one-line why
+    child.expect("project name")
+    child.send(CLEAR_LINE + "../bad\r")
+    child.expect("must start with a letter")  # shown inline, question asked again
+    child.send(CLEAR_LINE + "Wizard Service\r")
+    child.expect("project slug")
+    child.expect("wizard-service")  # the default derived from the previous answer
+    child.send("\r")
+    child.expect("package name")
+    child.expect("wizard_service")
+    child.send("\r")
+    child.expect("description")
+    child.send(CLEAR_LINE + "Scores things.\r")
+    child.expect("Ownership")
+    child.expect("owner team")
+    child.send(CLEAR_LINE + "Bad Team\r")
+    child.expect("must be 'team' or 'org/team'")
+    child.send(CLEAR_LINE + "acme/wizards\r")
+    child.expect("owner email")
+    child.send("\r")
+    child.expect("Model and serving")
+    for name in ("python version", "model task", "serving"):
+        child.expect(name)
+        child.send("\r")
+    child.expect("ci provider")
+    child.send("\r")
+    child.expect("Service level objectives")
+    child.expect("slo availability")
+    child.send(CLEAR_LINE + "100\r")
+    child.expect("below 100")
+    child.send(CLEAR_LINE + "99.5\r")
+    child.expect("slo latency")
+    child.send("\r")
+    child.expect("Governance")
+    child.expect("risk tier")
+    child.send(DOWN + "\r")  # default is tier 2: one down selects tier 3
+    child.expect("license")
+    child.send("\r")
+    child.expect("Created")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    answers = yaml.safe_load((destination / ".copier-answers.yml").read_text())
+    assert answers["project_name"] == "Wizard Service"
+    assert answers["package_name"] == "wizard_service"
+    assert answers["owner_team"] == "acme/wizards"
+    assert answers["slo_availability"] == 99.5
+    assert answers["risk_tier"] == 3
+    assert answers["description"] == "Scores things."
+
+
+def test_ctrl_c_in_the_wizard_writes_nothing(tmp_path: Path) -> None:
+    destination = tmp_path / "svc"
+    child = _spawn(destination)
+    child.expect("project name")
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_terminal_means_no_questions(tmp_path: Path) -> None:
+    """Without a terminal on stdin, defaults are used rather than hanging on a prompt."""
+    from conftest import run_scaffold
+
+    result = run_scaffold("new", str(tmp_path / "svc"))
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "svc" / ".copier-answers.yml").is_file()
