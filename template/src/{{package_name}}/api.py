@@ -234,7 +234,7 @@ def create_app(
         response_model=PredictResponse,
         responses={503: {"description": "Model not loaded"}},
     )
-    async def predict(request: PredictRequest) -> PredictResponse:
+    async def predict(request: PredictRequest) -> Response:
         """Score one record or a batch of records."""
         bundle: ModelBundle | None = state["bundle"]
         if bundle is None:
@@ -263,7 +263,7 @@ def create_app(
         if not np.isfinite(proba).all():
             raise HTTPException(status_code=500, detail="the model produced a non-finite score")
         classes = bundle.metadata.class_names
-        return PredictResponse(
+        response = PredictResponse(
             model_version=bundle.metadata.version,
             predictions=[
                 Prediction(
@@ -274,5 +274,7 @@ def create_app(
                 for label, score, row in zip(labels, scores, proba.tolist(), strict=True)
             ],
         )
+        # Serialized here, once: FastAPI would otherwise dump, re-validate and re-dump it.
+        return Response(response.model_dump_json(), media_type="application/json")
 
     return app

@@ -1,9 +1,9 @@
 """Population Stability Index (PSI) of live inputs against the training reference.
 
 Training stores, per feature, the edges of ten quantile bins and the share of training
-rows in each bin. At serving time each record is binned once (cheap, on the request
-path) into a ring buffer of the last `window` records; PSI itself is only computed when
-Prometheus scrapes, so the hot path never pays for it.
+rows in each bin. At serving time each record is only copied into a ring buffer of the
+last `window` records; binning and PSI are computed when Prometheus scrapes, so the
+request path pays for a memory copy and nothing more.
 
 PSI = sum over bins of (live - reference) * ln(live / reference). Rule of thumb:
 < 0.1 stable, 0.1-0.25 moderate shift, > 0.25 significant drift.
@@ -63,7 +63,11 @@ def psi(live: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 class DriftMonitor:
-    """Keeps the bins of the last `window` records and reports PSI per feature."""
+    """Keeps the last `window` records and reports PSI per feature against the reference.
+
+    The request path only copies each record into a ring buffer; binning and PSI happen
+    in `scores()`, which runs when Prometheus scrapes.
+    """
 
     def __init__(
         self,
@@ -82,19 +86,24 @@ class DriftMonitor:
         self.reference = reference_fractions
         self.window = window
         self.min_samples = min_samples
-        self._buffer = np.full((window, len(feature_names)), -1, dtype=np.int8)
+        self._buffer = np.full((window, len(feature_names)), np.nan)
         self._next = 0
         self._count = 0
         self._lock = threading.Lock()
 
     def observe(self, matrix: np.ndarray) -> None:
         """Record a batch of records (rows x features, NaN = missing)."""
-        bins = assign_bins(matrix, self.edges)[-self.window :]
+        rows = matrix[-self.window :]
         with self._lock:
-            rows = (self._next + np.arange(bins.shape[0])) % self.window
-            self._buffer[rows] = bins
-            self._next = int((self._next + bins.shape[0]) % self.window)
-            self._count = min(self.window, self._count + bins.shape[0])
+            end = self._next + rows.shape[0]
+            if end <= self.window:
+                self._buffer[self._next : end] = rows
+            else:
+                split = self.window - self._next
+                self._buffer[self._next :] = rows[:split]
+                self._buffer[: end - self.window] = rows[split:]
+            self._next = end % self.window
+            self._count = min(self.window, self._count + rows.shape[0])
 
     @property
     def samples(self) -> int:
@@ -106,5 +115,6 @@ class DriftMonitor:
         with self._lock:
             if self._count < self.min_samples:
                 return None
-            live = bin_fractions(self._buffer[: self._count])
+            recent = self._buffer[: self._count].copy()
+        live = bin_fractions(assign_bins(recent, self.edges))
         return dict(zip(self.feature_names, psi(live, self.reference).tolist(), strict=True))
