@@ -33,7 +33,7 @@ VARIANTS: dict[str, list[str]] = {
         "description=" + ("Ranks risky transactions for the review queue; " * 5)[:199].strip(),
         "risk_tier=3",
         "license=BSD-3-Clause",
-        "slo_availability=95",
+        "slo_availability=95.5",
         "slo_latency_p95_ms=2500",
     ],
 }

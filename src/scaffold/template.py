@@ -17,6 +17,8 @@ from .errors import ScaffoldError
 # back to whichever scaffold is installed.
 EMBEDDED_SOURCE = "scaffold:embedded"
 _CONFIG_NAMES = ("copier.yml", "copier.yaml")
+# What makes up the template besides copier.yml: the rendered tree and shared Jinja.
+_TEMPLATE_FOLDERS = ("template", "includes")
 
 
 def embedded_template_dir() -> Path:
@@ -43,7 +45,8 @@ def embedded_template_copy() -> Iterator[Path]:
         for name in _CONFIG_NAMES:
             if (source / name).is_file():
                 shutil.copy2(source / name, target / name)
-        shutil.copytree(source / "template", target / "template")
+        for folder in _TEMPLATE_FOLDERS:
+            shutil.copytree(source / folder, target / folder)
         yield target
 
 
