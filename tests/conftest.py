@@ -65,8 +65,13 @@ def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def tool(name: str) -> str:
-    """Path of an external tool, or skip the test with the reason."""
-    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    """Path of an external tool, or skip the test with the reason.
+
+    `SCAFFOLD_<NAME>` (e.g. SCAFFOLD_CHECKOV) names a tool kept in its own virtualenv
+    because its pins clash with the test environment's (nox sets it).
+    """
+    override = os.environ.get(f"SCAFFOLD_{name.upper().replace('-', '_')}")
+    found = override or shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
     if found is None:
         pytest.skip(f"{name} is not installed (`.ci/run` installs it; see README)")
     return found

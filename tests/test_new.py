@@ -90,6 +90,8 @@ def test_leftover_finder_finds_what_it_must(tmp_path: Path) -> None:
     (tmp_path / ".github" / "workflows").mkdir(parents=True)
     (tmp_path / ".github" / "workflows" / "ci.yml").write_text("a: ${{ github.ref }}\nb: {{ oops }}\n")
     (tmp_path / "README.md").write_text("fine\n{% if x %}\n<<<<<<< HEAD\n")
+    (tmp_path / "rules.yaml").write_text("summary: '{{ $labels.feature }} at {{ $value }}'\nx: {{ y }}\n")
+    (tmp_path / "dash.json").write_text('{"legendFormat": "{{feature}}", "title": "{{ name }}"}\n')
     (tmp_path / "deploy" / "helm" / "svc" / "templates").mkdir(parents=True)
     (tmp_path / "deploy" / "helm" / "svc" / "templates" / "svc.yaml").write_text("{{ .Values.x }}\n")
     found = {(item.path, item.line, item.kind) for item in find_leftovers(tmp_path)}
@@ -97,6 +99,8 @@ def test_leftover_finder_finds_what_it_must(tmp_path: Path) -> None:
         (".github/workflows/ci.yml", 2, "template"),
         ("README.md", 2, "template"),
         ("README.md", 3, "conflict"),
+        ("rules.yaml", 2, "template"),
+        ("dash.json", 1, "template"),
     }
 
 

@@ -1,8 +1,10 @@
 """Find what templating should never leave in a generated repo.
 
-Unrendered Jinja (`{{`, `{%`, `{#`) and merge-conflict markers. GitHub Actions
-expressions (`${{ ... }}`) and Helm chart templates use the same braces on purpose and
-are not leftovers. Shared by the tests and, later, `scaffold check`.
+Unrendered Jinja (`{{`, `{%`, `{#`) and merge-conflict markers. Other tools use the same
+braces on purpose and are not leftovers: GitHub Actions expressions (`${{ ... }}`), Helm
+chart templates, Go templates of Prometheus alerts (`{{ $labels.x }}`, `{{ $value }}`) and
+Grafana legends (`"legendFormat": "{{feature}}"`). Shared by the tests and, later,
+`scaffold check`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 
 _JINJA = re.compile(r"\{\{|\{%|\{#")
 _ACTIONS_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+_GO_TEMPLATE_VARIABLE = re.compile(r"\{\{-?\s*\$[^}]*\}\}")
+_GRAFANA_LEGEND = re.compile(r'"legendFormat":\s*"[^"]*"')
 _CONFLICT = re.compile(r"^(<{7}|>{7}|={7}|\|{7})( |$)")
 _SKIPPED_DIRS = {".git", ".nox", ".venv", "node_modules", "__pycache__"}
 
@@ -51,5 +55,6 @@ def find_leftovers(root: Path) -> Iterator[Leftover]:
             if not check_jinja:
                 continue
             visible = _ACTIONS_EXPRESSION.sub("", line) if in_workflow else line
+            visible = _GRAFANA_LEGEND.sub("", _GO_TEMPLATE_VARIABLE.sub("", visible))
             if _JINJA.search(visible):
                 yield Leftover(str(relative), number, "template", line.strip())

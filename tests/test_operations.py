@@ -1,0 +1,221 @@
+"""The operations pack of generated repos, proven by the tools that consume each artifact.
+
+Helm (v4 SDK) lint and render, kubernetes-validate, checkov (kubernetes, dockerfile,
+github_actions), promtool, actionlint, zizmor and check-jsonschema, on the default
+answers and on a risk-tier-1 variant with other SLO targets.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import render, tool
+from test_generated import VARIANTS
+
+OPS_VARIANTS = ["defaults", "tier1-py312-mit"]
+RECOMMENDED_LABELS = (
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/managed-by",
+    "helm.sh/chart",
+)
+
+
+@pytest.fixture(scope="module", params=OPS_VARIANTS)
+def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    name: str = request.param
+    return render(tmp_path_factory.mktemp(f"ops-{name}") / "svc", *VARIANTS[name])
+
+
+def _run(project: Path, *command: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _slug(project: Path) -> str:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
+
+
+@pytest.fixture(scope="module")
+def manifests(project: Path) -> dict[str, list[dict[str, Any]]]:
+    """Helm lint + render of every values file + kubernetes-validate (deploy/check_chart.py)."""
+    pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
+    result = _run(project, sys.executable, "deploy/check_chart.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ": 0 problems" in result.stdout
+    return {
+        path.stem: [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+        for path in sorted((project / "build" / "manifests").glob("*.yaml"))
+    }
+
+
+def _kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [obj for obj in objects if obj["kind"] == kind]
+
+
+def test_chart_renders_for_every_environment(manifests: dict[str, list[dict[str, Any]]]) -> None:
+    assert set(manifests) == {"default", "staging", "production"}
+    for objects in manifests.values():
+        kinds = {obj["kind"] for obj in objects}
+        assert {
+            "Deployment",
+            "Service",
+            "ServiceAccount",
+            "ConfigMap",
+            "HorizontalPodAutoscaler",
+            "PodDisruptionBudget",
+            "NetworkPolicy",
+            "ServiceMonitor",
+            "PrometheusRule",
+        } <= kinds
+
+
+def test_recommended_labels_everywhere(manifests: dict[str, list[dict[str, Any]]]) -> None:
+    for objects in manifests.values():
+        for obj in objects:
+            labels = obj["metadata"].get("labels", {})
+            missing = [label for label in RECOMMENDED_LABELS if label not in labels]
+            assert not missing, f"{obj['kind']} lacks {missing}"
+
+
+def test_pod_security_restricted_and_probes(manifests: dict[str, list[dict[str, Any]]]) -> None:
+    for env, objects in manifests.items():
+        (deployment,) = _kind(objects, "Deployment")
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+        assert pod["automountServiceAccountToken"] is False
+        (container,) = pod["containers"]
+        security = container["securityContext"]
+        assert security["allowPrivilegeEscalation"] is False
+        assert security["readOnlyRootFilesystem"] is True
+        assert security["capabilities"]["drop"] == ["ALL"]
+        assert security["runAsUser"] >= 10000
+        assert {"mountPath": "/tmp", "name": "tmp"} in container["volumeMounts"]
+        assert any(v["name"] == "tmp" and "emptyDir" in v for v in pod["volumes"])
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        startup = container["startupProbe"]
+        assert startup["periodSeconds"] * startup["failureThreshold"] >= 60, "startup covers model load"
+        assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+        assert {"cpu", "memory"} <= set(container["resources"]["limits"])
+        assert "@sha256:" in container["image"], env
+        (hpa,) = _kind(objects, "HorizontalPodAutoscaler")
+        assert hpa["apiVersion"] == "autoscaling/v2"
+        assert hpa["spec"]["minReplicas"] >= 2
+        (pdb,) = _kind(objects, "PodDisruptionBudget")
+        assert pdb["apiVersion"] == "policy/v1"
+
+
+def test_network_policy_denies_by_default(manifests: dict[str, list[dict[str, Any]]]) -> None:
+    policies = _kind(manifests["default"], "NetworkPolicy")
+    deny = [p for p in policies if not p["spec"].get("ingress") and not p["spec"].get("egress")]
+    assert deny and set(deny[0]["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+    allow = [p for p in policies if p["spec"].get("ingress")]
+    assert allow, "an allow rule for callers and Prometheus"
+
+
+def test_prometheus_rule_is_the_tested_rules_file(
+    project: Path, manifests: dict[str, list[dict[str, Any]]]
+) -> None:
+    (rule,) = _kind(manifests["default"], "PrometheusRule")
+    source = yaml.safe_load(
+        (project / "deploy/helm" / _slug(project) / "files/prometheus-rules.yaml").read_text()
+    )
+    assert rule["spec"]["groups"] == source["groups"]
+
+
+def test_production_values_by_risk_tier(project: Path, manifests: dict[str, list[dict[str, Any]]]) -> None:
+    tier = yaml.safe_load((project / ".copier-answers.yml").read_text())["risk_tier"]
+    (hpa,) = _kind(manifests["production"], "HorizontalPodAutoscaler")
+    assert hpa["spec"]["minReplicas"] == (3 if tier == 1 else 2)
+    ci = (project / ".github/workflows/ci.yml").read_text()
+    assert ("severity: HIGH,CRITICAL" in ci) == (tier == 1)
+    checklist = (project / "docs/release-checklist.md").read_text()
+    assert ("second reviewer" in checklist) == (tier == 1)
+
+
+@pytest.mark.parametrize("framework", ["kubernetes", "dockerfile", "github_actions"])
+def test_checkov_reports_no_failure(
+    project: Path, manifests: dict[str, list[dict[str, Any]]], framework: str
+) -> None:
+    checkov = tool("checkov")
+    target = {
+        "kubernetes": ["-d", "build/manifests"],
+        "dockerfile": ["-f", "Dockerfile"],
+        "github_actions": ["-d", ".github/workflows"],
+    }[framework]
+    result = _run(
+        project, checkov, *target, "--framework", framework, "--compact", "--quiet", "--skip-download"
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "Failed checks: 0" in result.stdout
+
+
+def test_promtool_checks_and_tests_the_rules(project: Path) -> None:
+    promtool = tool("promtool")
+    rules = f"deploy/helm/{_slug(project)}/files/prometheus-rules.yaml"
+    check = _run(project, promtool, "check", "rules", rules)
+    assert check.returncode == 0, check.stdout + check.stderr
+    tests = sorted(str(p.relative_to(project)) for p in (project / "monitoring/tests").glob("*.test.yaml"))
+    result = _run(project, promtool, "test", "rules", *tests)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_workflows_pass_actionlint_zizmor_and_schema(project: Path) -> None:
+    workflows = sorted(str(p.relative_to(project)) for p in (project / ".github/workflows").glob("*.yml"))
+    assert {".github/workflows/ci.yml", ".github/workflows/deploy.yml"} <= set(workflows)
+    actionlint = _run(project, tool("actionlint"), *workflows)
+    assert actionlint.returncode == 0, actionlint.stdout + actionlint.stderr
+    zizmor = _run(project, tool("zizmor"), "--offline", ".github/workflows")
+    assert zizmor.returncode == 0, zizmor.stdout + zizmor.stderr
+    schema = _run(
+        project, tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *workflows
+    )
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    dependabot = _run(
+        project, tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", ".github/dependabot.yml"
+    )
+    assert dependabot.returncode == 0, dependabot.stdout
+
+
+def test_workflows_are_least_privilege_pinned_and_bounded(project: Path) -> None:
+    for path in (project / ".github/workflows").glob("*.yml"):
+        text = path.read_text()
+        workflow = yaml.safe_load(text)
+        assert workflow["permissions"] == {}, f"{path.name}: default to no permissions"
+        for name, job in workflow["jobs"].items():
+            assert "permissions" in job, f"{path.name}:{name} declares its permissions"
+            if "uses" not in job:
+                assert "timeout-minutes" in job, f"{path.name}:{name} has a timeout"
+        for ref in re.findall(r"uses:\s*([^\s#]+)", text):
+            if not ref.startswith("./"):
+                assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref), f"{path.name}: {ref} not pinned"
+        assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text
+
+
+def test_deploy_pipeline_shape(project: Path) -> None:
+    ci = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
+    assert ci["jobs"]["image"]["needs"] == ["tests", "rules", "chart"]
+    deploy = yaml.safe_load((project / ".github/workflows/deploy.yml").read_text())
+    assert deploy["jobs"]["production"]["environment"] == "production"
+    assert deploy["jobs"]["production"]["needs"] == "staging"
+    assert "--atomic" in str(deploy["jobs"]["production"]["steps"])
+    assert "rollback" in deploy["jobs"]
