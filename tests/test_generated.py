@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import find_python, render, tool
 
 # Every non-default answer value appears in at least one variant.

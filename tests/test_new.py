@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import yaml
-from conftest import ROOT, Scaffold, render, tool
 
 from scaffold import __version__
 from scaffold.leftovers import find_leftovers
+
+from conftest import ROOT, Scaffold, render, tool
 
 GIT = ["git", "-c", "safe.directory=*"]
 
