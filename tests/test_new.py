@@ -122,7 +122,7 @@ def test_answers_reach_the_files(tmp_path: Path) -> None:
     assert 'name = "fraud-scoring"' in (project / "pyproject.toml").read_text()
     assert 'target-version = "py312"' in (project / "pyproject.toml").read_text()
     assert "FROM python:3.12." in (project / "Dockerfile").read_text()
-    assert 'python-version: "3.12"' in (project / ".github/workflows/ci.yml").read_text()
+    assert 'PYTHON_VERSION: "3.12"' in (project / ".github/workflows/ci.yml").read_text()
     slo = yaml.safe_load((project / "monitoring" / "slo.yaml").read_text())
     assert slo["objectives"]["availability"]["target_percent"] == 99.95
     assert slo["objectives"]["latency"]["threshold_ms"] == 150

@@ -35,3 +35,28 @@ def test_generated_readme_quickstart_passes(default_project: Path, tmp_path: Pat
         )
         assert result.returncode == 0, f"{command}\n{result.stdout[-5000:]}\n{result.stderr[-3000:]}"
     assert re.search(r"\d+ passed", result.stdout), result.stdout[-2000:]
+
+
+@pytest.mark.slow
+def test_generated_validate_session_passes(default_project: Path, tmp_path: Path) -> None:
+    """`nox -s validate` in a clean clone: the ops checks a team runs before pushing."""
+    from conftest import tool
+
+    tool("promtool")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(default_project), str(clone)], check=True)
+    nox = Path(sys.executable).parent / "nox"
+    if not nox.exists():
+        pytest.skip("nox is not installed in this environment")
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    result = subprocess.run(
+        [str(nox), "-s", "validate"],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    assert "Session validate was successful" in result.stderr
