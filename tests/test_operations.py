@@ -219,3 +219,23 @@ def test_deploy_pipeline_shape(project: Path) -> None:
     assert deploy["jobs"]["production"]["needs"] == "staging"
     assert "--atomic" in str(deploy["jobs"]["production"]["steps"])
     assert "rollback" in deploy["jobs"]
+
+
+@pytest.mark.parametrize(
+    ("values", "why"),
+    [
+        ({"replicaCount": 1}, "fewer than 2 replicas"),
+        (
+            {"image": {"repository": "x", "pullPolicy": "Always", "digest": "latest"}},
+            "a digest that is not one",
+        ),
+        ({"unknownKey": True}, "a key the chart does not know"),
+        ({"config": {"logLevel": "LOUD"}}, "a log level the service does not accept"),
+    ],
+)
+def test_values_schema_rejects_bad_values(project: Path, values: dict[str, Any], why: str) -> None:
+    helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
+    with helm_python.Chart.load(project / "deploy/helm" / _slug(project)) as chart:
+        chart.validate_schema({})  # the defaults are valid
+        with pytest.raises(helm_python.HelmError):
+            chart.validate_schema(values)
