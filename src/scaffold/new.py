@@ -8,9 +8,7 @@ failure at any point leaves no file and no directory behind.
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -18,15 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from copier import Worker
-from copier.errors import CopierError
+from .answers import Asker
+from .errors import ScaffoldError
+from .gitutil import git
+from .render import render, template_source
 
-from .answers import Asker, Questionnaire
-from .errors import AnswerError, ScaffoldError
-from .template import EMBEDDED_SOURCE, embedded_template_copy, template_version
-
-ANSWERS_FILE = ".copier-answers.yml"
-_COPIER_VALIDATION = re.compile(r"Validation error for question '(?P<name>[^']+)': (?P<rule>.*)", re.S)
+# The unmodified render of the last applied template version, kept as a branch in the
+# project: `scaffold update` merges the next render into the user's branch from there.
+PRISTINE_BRANCH = "scaffold/pristine"
 
 
 @dataclass(frozen=True)
@@ -83,47 +80,14 @@ def _staging_dir(destination: Path) -> Iterator[Path]:
                     folder.rmdir()
 
 
-def _translate_copier_error(error: Exception) -> ScaffoldError:
-    message = str(error).strip()
-    match = _COPIER_VALIDATION.match(message)
-    if match:
-        return AnswerError(match["name"], "?", match["rule"].strip())
-    first_line = message.splitlines()[0] if message else type(error).__name__
-    return ScaffoldError(f"template failed to render: {first_line}")
-
-
-def _record_source(project: Path, source: str) -> None:
-    """Point `_src_path` in the answers file at a location meaningful on other machines."""
-    path = project / ANSWERS_FILE
-    text = path.read_text()
-    updated, count = re.subn(r"(?m)^_src_path: .*$", f"_src_path: {source}", text)
-    if count != 1:
-        raise ScaffoldError(f"the template's {ANSWERS_FILE} has no single _src_path entry")
-    path.write_text(updated)
-
-
-def _git(project: Path, *args: str) -> None:
-    env = dict(os.environ)
-    # A machine without a git identity still gets a first commit, signed as scaffold.
-    for key, fallback in (("user.name", "scaffold"), ("user.email", "scaffold@localhost")):
-        probe = subprocess.run(
-            ["git", "config", "--get", key], cwd=project, capture_output=True, text=True, check=False
-        )
-        if probe.returncode != 0:
-            role = "NAME" if key == "user.name" else "EMAIL"
-            env[f"GIT_AUTHOR_{role}"] = env[f"GIT_COMMITTER_{role}"] = fallback
-    result = subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, env=env, check=False)
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        raise ScaffoldError(f"git {args[0]} failed: {detail[-1] if detail else result.returncode}")
-
-
 def _commit(project: Path, message: str) -> None:
+    """Initial commit, and the pristine branch `scaffold update` merges template versions from."""
     if shutil.which("git") is None:
         raise ScaffoldError("git is not installed; install it or pass --no-git")
-    _git(project, "init", "--quiet", "--initial-branch=main")
-    _git(project, "add", "--all")
-    _git(project, "commit", "--quiet", "--no-verify", "--message", message)
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--no-verify", "--message", message)
+    git(project, "branch", PRISTINE_BRANCH)
 
 
 def generate(request: NewRequest, ask: Asker | None = None) -> NewResult:
@@ -131,51 +95,23 @@ def generate(request: NewRequest, ask: Asker | None = None) -> NewResult:
     destination = Path(os.path.abspath(request.destination))
     _check_destination(destination)
     with ExitStack() as stack:
-        if request.template is None:
-            source = str(stack.enter_context(embedded_template_copy()))
-        else:
-            source = request.template
+        source = stack.enter_context(template_source(request.template))
         staging = stack.enter_context(_staging_dir(destination))
         project = staging / destination.name
-        worker = stack.enter_context(
-            Worker(
-                src_path=source,
-                dst_path=project,
-                vcs_ref=request.vcs_ref,
-                defaults=True,
-                quiet=True,
-                unsafe=False,
-            )
+        rendered = render(
+            source,
+            project,
+            data=request.data,
+            embedded=request.template is None,
+            named_after=destination,
+            vcs_ref=request.vcs_ref,
+            ask=ask,
         )
-        try:
-            questions = worker.template.questions_data
-            jinja = worker.jinja_env
-        except (CopierError, OSError, ValueError, subprocess.CalledProcessError) as error:
-            raise ScaffoldError(
-                f"cannot load template {source}: {str(error).strip().splitlines()[0]}"
-            ) from error
-        questionnaire = Questionnaire(questions, jinja, destination)
-        answers = questionnaire.resolve(request.data, ask=ask)
-        worker.data = answers
-        try:
-            worker.run_copy()
-        except (CopierError, ValueError, OSError, subprocess.CalledProcessError) as error:
-            raise _translate_copier_error(error) from error
-        if request.template is None:
-            version: str | None = template_version(Path(source))
-            _record_source(project, EMBEDDED_SOURCE)
-        else:
-            found = worker.template.version
-            version = str(found) if found else None
-        committed = False
         if request.git:
-            label = f" v{version}" if version else ""
-            _commit(
-                project,
-                f"Generate {answers.get('project_name', destination.name)} from scaffold template{label}",
-            )
-            committed = True
+            label = f" v{rendered.version}" if rendered.version else ""
+            name = rendered.answers.get("project_name", destination.name)
+            _commit(project, f"Generate {name} from scaffold template{label}")
         if destination.exists():
             destination.rmdir()  # checked empty above
         project.rename(destination)
-    return NewResult(destination, answers, version, committed)
+    return NewResult(destination, rendered.answers, rendered.version, request.git)

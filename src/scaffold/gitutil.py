@@ -1,0 +1,56 @@
+"""Thin helpers around the git command line: one place for errors and identities."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from .errors import ScaffoldError
+
+
+def identity_env(cwd: Path) -> dict[str, str]:
+    """The environment for git, with a fallback identity when none is configured."""
+    env = dict(os.environ)
+    for key, role, fallback in (
+        ("user.name", "NAME", "scaffold"),
+        ("user.email", "EMAIL", "scaffold@localhost"),
+    ):
+        probe = subprocess.run(
+            ["git", "config", "--get", key], cwd=cwd, capture_output=True, text=True, check=False
+        )
+        if probe.returncode != 0:
+            env[f"GIT_AUTHOR_{role}"] = env[f"GIT_COMMITTER_{role}"] = fallback
+    return env
+
+
+def git(
+    cwd: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    input_text: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run git in `cwd`; a failure (with `check`) becomes a one-line ScaffoldError."""
+    if shutil.which("git") is None:
+        raise ScaffoldError("git is not installed")
+    result = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=dict(env) if env is not None else identity_env(cwd),
+        input=input_text,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise ScaffoldError(f"git {args[0]} failed: {detail[-1] if detail else result.returncode}")
+    return result
+
+
+def out(cwd: Path, *args: str) -> str:
+    """Stripped standard output of a git command that must succeed."""
+    return git(cwd, *args).stdout.strip()
