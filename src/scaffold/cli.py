@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.table import Table
 
 from . import __version__
 from .errors import EXIT_INTERRUPTED, ScaffoldError
 from .new import NewRequest, NewResult, generate
+from .update import Outcome
 from .wizard import Wizard
 
 err_console = Console(stderr=True, highlight=False)
@@ -104,3 +107,151 @@ def _print_next_steps(result: NewResult) -> None:
         console.print(f"  {step}", markup=False)
     if "project_slug" in answers:
         console.print(f"\nThe answers are in {result.destination / '.copier-answers.yml'}.")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option("--to", "to", metavar="VERSION", help="Template version to update to (default: the latest).")
+@click.option("--dry-run", is_flag=True, help="Only print the plan (same as `scaffold plan`).")
+@click.option("--in-place", is_flag=True, help="Commit on the current branch instead of a new one.")
+@click.option(
+    "--conflict",
+    type=click.Choice(["inline", "rej"]),
+    default="inline",
+    show_default=True,
+    help="inline: diff3 markers in the files; rej: keep your file, template change in FILE.rej.",
+)
+@click.option(
+    "--data", "-d", "pairs", multiple=True, metavar="KEY=VALUE", help="Change an answer; repeatable."
+)
+@click.option("--abort", is_flag=True, help="Abandon an update that stopped on conflicts.")
+def update(
+    path: Path,
+    to: str | None,
+    dry_run: bool,
+    in_place: bool,
+    conflict: str,
+    pairs: tuple[str, ...],
+    abort: bool,
+) -> None:
+    """Merge a newer template version into the repository at PATH.
+
+    The result lands as one commit on a new branch scaffold/update-vX.Y.Z (or, with
+    --in-place, on the current branch). Conflicts stop the update with exit code 3: resolve
+    them and `git commit`, or abandon everything with `scaffold update --abort`.
+    """
+    from . import update as updating
+    from .answers import parse_data
+
+    try:
+        if abort:
+            back = updating.abort(path)
+            Console(highlight=False).print(f"Update abandoned; back on {back} as before.", markup=False)
+            return
+        request = updating.UpdateRequest(
+            path=path,
+            to=to,
+            in_place=in_place,
+            conflict="rej" if conflict == "rej" else "inline",
+            data=parse_data(list(pairs), None),
+        )
+        prepared = updating.prepare(request)
+        if isinstance(prepared, updating.Outcome):
+            _report(prepared)
+            return
+        outcome = updating.plan(prepared) if dry_run else updating.apply(prepared, request)
+    except ScaffoldError as error:
+        err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("[red]interrupted[/red]; the repository is as it was")
+        sys.exit(EXIT_INTERRUPTED)
+    _report(outcome)
+    if outcome.status == "conflicts":
+        sys.exit(updating.EXIT_CONFLICTS)
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option("--to", "to", metavar="VERSION", help="Template version to plan for (default: the latest).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def plan(path: Path, to: str | None, fmt: str) -> None:
+    """Show what `scaffold update` would do to every path, changing nothing."""
+    from . import update as updating
+
+    try:
+        prepared = updating.prepare(updating.UpdateRequest(path=path, to=to))
+        outcome = prepared if isinstance(prepared, updating.Outcome) else updating.plan(prepared)
+    except ScaffoldError as error:
+        err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
+        sys.exit(error.exit_code)
+    if fmt == "json":
+        click.echo(json.dumps(_outcome_json(outcome), indent=2))
+    else:
+        _report(outcome)
+
+
+@main.command("check-update")
+@click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def check_update(path: Path, fmt: str) -> None:
+    """Exit 0 when the repository is on the latest template version, 1 when behind, 2 on error."""
+    from .update import repo_root
+    from .versions import available_versions, read_answers
+
+    try:
+        recorded = read_answers(repo_root(path))
+        latest = max(v for v in available_versions(recorded.source))
+    except ScaffoldError as error:
+        err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
+        sys.exit(error.exit_code)
+    behind = latest > recorded.version
+    if fmt == "json":
+        click.echo(json.dumps({"current": str(recorded.version), "latest": str(latest), "behind": behind}))
+    elif behind:
+        click.echo(f"behind: on template v{recorded.version}, latest is v{latest} (run `scaffold update`)")
+    else:
+        click.echo(f"up to date: template v{recorded.version}")
+    sys.exit(1 if behind else 0)
+
+
+def _outcome_json(outcome: Outcome) -> dict[str, object]:
+    return {
+        "current": str(outcome.current),
+        "target": str(outcome.target),
+        "status": outcome.status,
+        "changes": outcome.changes,
+        "conflicts": outcome.conflicts,
+        "branch": outcome.branch,
+    }
+
+
+def _report(outcome: Outcome) -> None:
+    console = Console(highlight=False)
+    if outcome.status == "up-to-date":
+        console.print(f"Already on template v{outcome.current}; nothing to do.", markup=False)
+        return
+    if outcome.changelog:
+        console.print(
+            f"Changes from v{outcome.current} to v{outcome.target}:\n{outcome.changelog}\n", markup=False
+        )
+    if outcome.changes:
+        table = Table("path", "outcome", title=f"Update v{outcome.current} -> v{outcome.target}")
+        for path, change in outcome.changes.items():
+            table.add_row(path, change)
+        console.print(table)
+    if outcome.status == "planned":
+        console.print(
+            f"Plan only: {len(outcome.conflicts)} conflict(s) expected; nothing was changed.", markup=False
+        )
+    elif outcome.status == "updated":
+        console.print(f"Updated to template v{outcome.target}, committed on {outcome.branch}.", markup=False)
+    else:
+        console.print(f"Stopped on {len(outcome.conflicts)} conflict(s) on {outcome.branch}:", markup=False)
+        for path in outcome.conflicts:
+            console.print(f"  {path}", markup=False)
+        console.print(
+            "Resolve each (markers <<<<<<< ||||||| ======= >>>>>>>), `git add` it, then `git commit`;\n"
+            "or abandon the update with `scaffold update --abort`.",
+            markup=False,
+        )

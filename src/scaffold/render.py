@@ -12,6 +12,7 @@ from typing import Any
 
 from copier import Worker
 from copier.errors import CopierError
+from jinja2 import TemplateError
 
 from .answers import Asker, Questionnaire
 from .errors import AnswerError, ScaffoldError
@@ -27,6 +28,7 @@ class Rendered:
 
     answers: dict[str, Any]
     version: str | None
+    changelog: str = ""
 
 
 @contextmanager
@@ -93,10 +95,12 @@ def render(
         worker.data = answers
         try:
             worker.run_copy()
-        except (CopierError, ValueError, OSError, subprocess.CalledProcessError) as error:
+        except (CopierError, TemplateError, ValueError, OSError, subprocess.CalledProcessError) as error:
             raise _translate_copier_error(error) from error
+        changelog_file = Path(worker.template.local_abspath) / "CHANGELOG.md"
+        changelog = changelog_file.read_text() if changelog_file.is_file() else ""
         if embedded:
             _record_source(project, EMBEDDED_SOURCE)
-            return Rendered(answers, template_version(Path(source)))
+            return Rendered(answers, template_version(Path(source)), changelog)
         found = worker.template.version
-        return Rendered(answers, str(found) if found else None)
+        return Rendered(answers, str(found) if found else None, changelog)

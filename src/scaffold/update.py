@@ -1,0 +1,336 @@
+"""`scaffold update`: merge a newer template version into a project, never losing a change.
+
+The project keeps the pristine render of each applied template version on the branch
+`scaffold/pristine` (a chain of commits). An update renders only the *new* version with
+the recorded answers, off to the side, stores it as the next pristine commit, and lets
+git three-way merge it into the user's branch: the merge base is the pristine commit
+the branch last merged, found by git itself. Conflicts are ordinary unmerged entries
+with diff3 markers. Any failure puts HEAD, index and work tree back as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from packaging.version import Version
+
+from .errors import ScaffoldError
+from .gitutil import git, identity_env, out
+from .new import PRISTINE_BRANCH
+from .render import render, template_source
+from .versions import Recorded, available_versions, parse_version, read_answers
+
+EXIT_CONFLICTS = 3
+STATE_FILE = "scaffold-update.json"
+Change = Literal[
+    "template-only",
+    "user-only",
+    "merged",
+    "conflict",
+    "user-deleted",
+    "template-deleted",
+    "modify-delete-conflict",
+]
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    """What `scaffold update` (or `plan`) was asked to do."""
+
+    path: Path
+    to: str | None = None
+    in_place: bool = False
+    conflict: Literal["inline", "rej"] = "inline"
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Prepared:
+    """Everything an update needs, computed without touching the work tree."""
+
+    root: Path
+    recorded: Recorded
+    target: Version
+    head: str
+    branch: str | None
+    old_pristine: str
+    new_pristine: str
+    changelog: str
+
+
+@dataclass
+class Outcome:
+    """The result of an update or a plan."""
+
+    current: Version
+    target: Version
+    status: Literal["up-to-date", "planned", "updated", "conflicts"]
+    changes: dict[str, Change] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
+    branch: str | None = None
+    changelog: str = ""
+
+
+def repo_root(path: Path) -> Path:
+    """The top of the git work tree containing `path`."""
+    result = git(path, "rev-parse", "--show-toplevel", check=False)
+    if result.returncode != 0:
+        raise ScaffoldError(f"{path} is not inside a git repository")
+    return Path(result.stdout.strip())
+
+
+def _git_path(root: Path, name: str) -> Path:
+    """A file inside the repository's git directory (worktree-aware)."""
+    path = Path(out(root, "rev-parse", "--git-path", name))
+    return path if path.is_absolute() else root / path
+
+
+def _require_clean(root: Path) -> None:
+    if _git_path(root, "MERGE_HEAD").exists() or _git_path(root, STATE_FILE).exists():
+        raise ScaffoldError("an update or merge is in progress: finish it or run `scaffold update --abort`")
+    status = out(root, "status", "--porcelain", "--untracked-files=all")
+    if status:
+        first = status.splitlines()[0][3:]
+        raise ScaffoldError(
+            f"the work tree has uncommitted or untracked changes (e.g. {first}): commit or stash them first"
+        )
+
+
+def _choose_target(recorded: Recorded, to: str | None) -> tuple[Version, str]:
+    versions = available_versions(recorded.source)
+    if to is None:
+        stable = [v for v in versions if not v.is_prerelease] or list(versions)
+        target = max(stable)
+    else:
+        target = parse_version(to)
+        if target not in versions:
+            offered = ", ".join(f"v{v}" for v in sorted(versions))
+            raise ScaffoldError(f"template version v{target} is not available (available: {offered})")
+    if target < recorded.version:
+        raise ScaffoldError(f"refusing to downgrade from v{recorded.version} to v{target}")
+    return target, versions[target]
+
+
+def changelog_between(changelog: str, current: Version, target: Version) -> str:
+    """The CHANGELOG sections for versions after `current` up to `target`."""
+    sections = re.split(r"(?m)^(?=## )", changelog)
+    kept = []
+    for section in sections:
+        match = re.match(r"## \[?v?([0-9][^\]\s]*)\]?", section)
+        if match:
+            try:
+                version = Version(match[1])
+            except ValueError:
+                continue
+            if current < version <= target:
+                kept.append(section.strip())
+    return "\n\n".join(kept)
+
+
+def _pristine_commit(root: Path, rendered: Path, parent: str, message: str) -> str:
+    """Store `rendered` as a commit on top of `parent`, without touching index or work tree."""
+    with tempfile.TemporaryDirectory(prefix="scaffold-index-") as tmp:
+        env = {**identity_env(root), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        git(root, "--work-tree", str(rendered), "add", "--all", "--force", ".", env=env)
+        tree = git(root, "write-tree", env=env).stdout.strip()
+        return git(root, "commit-tree", tree, "-p", parent, "-m", message, env=env).stdout.strip()
+
+
+def prepare(request: UpdateRequest) -> Prepared | Outcome:
+    """Preflight checks and the render of the target version; an Outcome when up to date."""
+    root = repo_root(request.path)
+    recorded = read_answers(root)
+    _require_clean(root)
+    target, ref = _choose_target(recorded, request.to)
+    if target == recorded.version and not request.data:
+        return Outcome(recorded.version, target, "up-to-date")
+    pristine = git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{PRISTINE_BRANCH}", check=False)
+    if pristine.returncode != 0:
+        raise ScaffoldError(
+            f"the branch {PRISTINE_BRANCH} is missing (a shallow or partial clone?): "
+            f"fetch it with `git fetch origin {PRISTINE_BRANCH}:{PRISTINE_BRANCH}` and retry"
+        )
+    head = out(root, "rev-parse", "HEAD")
+    branch = git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).stdout.strip() or None
+    data = {**recorded.answers, **request.data}
+    with (
+        tempfile.TemporaryDirectory(prefix="scaffold-update-") as tmp,
+        template_source(None if recorded.embedded else recorded.source) as source,
+    ):
+        project = Path(tmp) / root.name
+        rendered = render(
+            source,
+            project,
+            data=data,
+            embedded=recorded.embedded,
+            named_after=root,
+            vcs_ref=ref or None,
+            drop_unknown=True,
+        )
+        new_pristine = _pristine_commit(
+            root, project, pristine.stdout.strip(), f"scaffold template v{target} (pristine render)"
+        )
+    return Prepared(
+        root=root,
+        recorded=recorded,
+        target=target,
+        head=head,
+        branch=branch,
+        old_pristine=pristine.stdout.strip(),
+        new_pristine=new_pristine,
+        changelog=changelog_between(rendered.changelog, recorded.version, target),
+    )
+
+
+def _changed(root: Path, base: str, other: str) -> dict[str, str]:
+    lines = out(root, "diff", "--name-status", "--no-renames", base, other).splitlines()
+    return {line.split("\t", 1)[1]: line[0] for line in lines if line}
+
+
+def plan(prepared: Prepared) -> Outcome:
+    """Classify every path the update touches, computed by git without touching anything."""
+    root = prepared.root
+    base = out(root, "merge-base", prepared.head, prepared.new_pristine)
+    ours = _changed(root, base, prepared.head)
+    theirs = _changed(root, base, prepared.new_pristine)
+    merge = git(
+        root,
+        "merge-tree",
+        "--write-tree",
+        "--name-only",
+        "--no-messages",
+        prepared.head,
+        prepared.new_pristine,
+        check=False,
+    )
+    conflicted = set(merge.stdout.splitlines()[1:]) if merge.returncode == 1 else set()
+    changes: dict[str, Change] = {}
+    for path in sorted(set(ours) | set(theirs)):
+        mine, template = ours.get(path), theirs.get(path)
+        if template is None:
+            changes[path] = "user-deleted" if mine == "D" else "user-only"
+        elif mine is None:
+            changes[path] = "template-deleted" if template == "D" else "template-only"
+        elif mine == "D" and template != "D":
+            changes[path] = "user-deleted"
+        elif template == "D" and mine != "D":
+            changes[path] = "modify-delete-conflict"
+        elif path in conflicted:
+            changes[path] = "conflict"
+        else:
+            changes[path] = "merged"
+    conflicts = [p for p, c in changes.items() if c in {"conflict", "modify-delete-conflict"}]
+    return Outcome(
+        prepared.recorded.version,
+        prepared.target,
+        "planned",
+        changes,
+        conflicts,
+        changelog=prepared.changelog,
+    )
+
+
+def _restore(root: Path, state: dict[str, Any]) -> None:
+    """Put HEAD, index, work tree and the pristine branch back as they were before."""
+    git(root, "merge", "--abort", check=False)
+    for reject in state.get("rejects", []):
+        (root / reject).unlink(missing_ok=True)
+    if state["created"] is not None:
+        git(root, "reset", "--hard", "--quiet", check=False)
+        back = [state["branch"]] if state["branch"] else ["--detach", state["head"]]
+        git(root, "switch", "--quiet", "--force", *back, check=False)
+        git(root, "branch", "-D", state["created"], check=False)
+    else:
+        git(root, "reset", "--hard", "--quiet", state["head"], check=False)
+    git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", state["old_pristine"], check=False)
+
+
+def _unmerged(root: Path) -> dict[str, set[int]]:
+    stages: dict[str, set[int]] = {}
+    for line in out(root, "ls-files", "--unmerged").splitlines():
+        meta, path = line.split("\t", 1)
+        stages.setdefault(path, set()).add(int(meta.split()[2]))
+    return stages
+
+
+def _write_rejects(root: Path, paths: list[str], state: dict[str, Any]) -> None:
+    """--conflict rej: keep the user's version and put the template's change in <file>.rej."""
+    for path in paths:
+        diff = git(root, "diff", ":1:" + path, ":3:" + path, check=False).stdout
+        git(root, "checkout", "--ours", "--", path)
+        (root / f"{path}.rej").write_text(diff)
+        state["rejects"].append(f"{path}.rej")
+
+
+def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
+    """Merge the new pristine render into a new branch (or in place); roll back on any failure."""
+    root = prepared.root
+    target = prepared.target
+    created = None if request.in_place else f"scaffold/update-v{target}"
+    message = f"Update the scaffold template from v{prepared.recorded.version} to v{target}"
+    outcome = plan(prepared)
+    state: dict[str, Any] = {
+        "head": prepared.head,
+        "branch": prepared.branch,
+        "created": None,
+        "old_pristine": prepared.old_pristine,
+        "rejects": [],
+    }
+    try:
+        if created is not None:
+            exists = git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{created}", check=False)
+            if exists.returncode == 0:
+                raise ScaffoldError(f"branch {created} already exists: delete it or merge it first")
+            git(root, "switch", "--quiet", "--create", created)
+            state["created"] = created
+        merge = git(
+            root,
+            "-c",
+            "merge.conflictStyle=diff3",
+            "merge",
+            "--no-ff",
+            "--no-commit",
+            "--no-edit",
+            prepared.new_pristine,
+            check=False,
+        )
+        unmerged = _unmerged(root)
+        if merge.returncode != 0 and not unmerged:
+            detail = (merge.stderr or merge.stdout).strip().splitlines()
+            raise ScaffoldError(f"git merge failed: {detail[-1] if detail else merge.returncode}")
+        for path, stages in unmerged.items():
+            if 2 not in stages and 3 in stages:  # deleted by the user: stays deleted
+                git(root, "rm", "--quiet", "--cached", "--ignore-unmatch", "--", path)
+                (root / path).unlink(missing_ok=True)
+        conflicts = sorted(_unmerged(root))
+        if request.conflict == "rej":
+            _write_rejects(root, [p for p, s in _unmerged(root).items() if s >= {1, 2, 3}], state)
+        if not conflicts:
+            git(root, "commit", "--quiet", "--no-verify", "-m", message)
+        git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", prepared.new_pristine, prepared.old_pristine)
+        if conflicts:
+            _git_path(root, STATE_FILE).write_text(json.dumps(state))
+    except BaseException:
+        _restore(root, state)
+        raise
+    outcome.branch = created or prepared.branch
+    outcome.status = "conflicts" if conflicts else "updated"
+    outcome.conflicts = conflicts
+    return outcome
+
+
+def abort(path: Path) -> str:
+    """Abandon an update that stopped on conflicts: everything back as it was before it."""
+    root = repo_root(path)
+    state_file = _git_path(root, STATE_FILE)
+    if not state_file.is_file():
+        raise ScaffoldError("no scaffold update is in progress")
+    state = json.loads(state_file.read_text())
+    _restore(root, state)
+    state_file.unlink()
+    return str(state["branch"] or state["head"])

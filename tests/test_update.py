@@ -1,0 +1,286 @@
+"""`scaffold update`, `plan` and `check-update` against template versions built in a temp git repo.
+
+v0.1.0 is this repository's template; v0.2.0 changes, adds and deletes files; v0.3.0
+does not render. Each test generates a fresh project at v0.1.0 from that repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, Run, run_scaffold
+
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run([*GIT, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def _bump(repo: Path, version: str) -> None:
+    config = repo / "copier.yml"
+    text = config.read_text()
+    current = yaml.safe_load(text)["scaffold_version"]["default"]
+    config.write_text(text.replace(f'default: "{current}"', f'default: "{version}"'))
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = tmp_path_factory.mktemp("template") / "golden-path"
+    repo.mkdir()
+    for name in ("copier.yml", "CHANGELOG.md"):
+        shutil.copy2(ROOT / name, repo / name)
+    for folder in ("template", "includes"):
+        shutil.copytree(ROOT / folder, repo / folder)
+    _git(repo, "init", "--quiet", "--initial-branch=main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "--quiet", "-m", "v0.1.0")
+    _git(repo, "tag", "v0.1.0")
+
+    _bump(repo, "0.2.0")
+    readme = repo / "template" / "README.md.jinja"
+    readme.write_text(
+        readme.read_text() + "\n## New in template v0.2.0\n\nA section added by the template.\n"
+    )
+    (repo / "template" / "docs" / "new-in-v2.md").write_text("# Added in v0.2.0\n")
+    (repo / "template" / "docs" / "postmortem-template.md").unlink()
+    gitignore = repo / "template" / ".gitignore"
+    gitignore.write_text(gitignore.read_text().replace("# Python\n", "# Python (template v0.2.0)\n"))
+    checklist = repo / "template" / "docs" / "release-checklist.md.jinja"
+    checklist.write_text(checklist.read_text().replace("## Before merging", "## Before merging (v0.2.0)"))
+    changelog = repo / "CHANGELOG.md"
+    changelog.write_text(
+        changelog.read_text().replace(
+            "## [0.1.0]", "## [0.2.0] - 2026-12-01\n\n- Template change for tests.\n\n## [0.1.0]", 1
+        )
+    )
+    _git(repo, "commit", "--quiet", "-am", "v0.2.0")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "--quiet", "--allow-empty", "-m", "v0.2.0 files")
+    _git(repo, "tag", "v0.2.0")
+
+    _bump(repo, "0.3.0")
+    readme.write_text(readme.read_text() + "\n{{ this is not jinja \n")
+    _git(repo, "commit", "--quiet", "-am", "v0.3.0 (broken)")
+    _git(repo, "tag", "v0.3.0")
+    return repo
+
+
+@pytest.fixture
+def project(template_repo: Path, tmp_path: Path) -> Path:
+    destination = tmp_path / "svc"
+    result = run_scaffold(
+        "new", str(destination), "--defaults", "--template", str(template_repo), "--vcs-ref", "v0.1.0"
+    )
+    assert result.code == 0, result.stderr
+    # Ignored data a team keeps next to the code: an update must never touch it.
+    (destination / "artifacts").mkdir()
+    (destination / "artifacts" / "model.bin").write_bytes(b"\x00weights" * 1000)
+    return destination
+
+
+def _update(project: Path, *args: str) -> Run:
+    return run_scaffold("update", str(project), *args)
+
+
+def _commit_all(project: Path, message: str) -> None:
+    _git(project, "add", "-A")
+    _git(project, "commit", "--quiet", "-m", message)
+
+
+def _snapshot(project: Path) -> dict[str, str]:
+    """Every file (tracked, untracked, ignored) by content hash, plus HEAD, refs and index."""
+    state = {
+        str(path.relative_to(project)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    }
+    state["@HEAD"] = _git(project, "rev-parse", "HEAD") + _git(project, "symbolic-ref", "-q", "HEAD")
+    state["@refs"] = _git(project, "for-each-ref")
+    state["@index"] = _git(project, "ls-files", "--stage")
+    return state
+
+
+def _recorded_version(project: Path) -> str:
+    return str(yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"])
+
+
+def test_new_records_the_git_template_and_a_pristine_branch(project: Path, template_repo: Path) -> None:
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_src_path"] == str(template_repo)
+    assert answers["_commit"] == "v0.1.0"
+    assert _git(project, "rev-parse", "scaffold/pristine") == _git(project, "rev-parse", "main")
+
+
+def test_clean_update_lands_one_commit_on_a_branch(project: Path) -> None:
+    before = _git(project, "rev-parse", "main").strip()
+    result = _update(project, "--to", "v0.2.0")
+    assert result.code == 0, result.stderr
+    assert "Template change for tests." in result.stdout, "the CHANGELOG entries are shown"
+    assert _git(project, "branch", "--show-current").strip() == "scaffold/update-v0.2.0"
+    assert _git(project, "rev-parse", "main").strip() == before, "main is untouched"
+    assert _git(project, "status", "--porcelain") == ""
+    assert _recorded_version(project) == "v0.2.0"
+    assert "New in template v0.2.0" in (project / "README.md").read_text()
+    assert (project / "docs" / "new-in-v2.md").is_file()
+    assert not (project / "docs" / "postmortem-template.md").exists()
+    assert _git(project, "rev-list", "--count", f"{before}..HEAD").strip() == "2"  # merge + pristine
+    assert (project / "artifacts" / "model.bin").read_bytes() == b"\x00weights" * 1000
+    again = _update(project, "--to", "v0.2.0")
+    assert again.code == 0 and "nothing to do" in again.stdout
+
+
+def test_user_edits_are_kept_and_merged(project: Path) -> None:
+    readme = project / "README.md"
+    readme.write_text("Team notes at the top.\n\n" + readme.read_text())
+    _commit_all(project, "team edit")
+    assert _update(project, "--to", "v0.2.0", "--in-place").code == 0
+    text = readme.read_text()
+    assert text.startswith("Team notes at the top.")
+    assert "New in template v0.2.0" in text
+    assert _git(project, "branch", "--show-current").strip() == "main"
+
+
+def test_conflicts_are_unmerged_diff3_entries_with_exit_3(project: Path) -> None:
+    checklist = project / "docs" / "release-checklist.md"
+    checklist.write_text(checklist.read_text().replace("## Before merging", "## Before merging (team rules)"))
+    _commit_all(project, "team edit")
+    head = _git(project, "rev-parse", "HEAD")
+    result = _update(project, "--to", "v0.2.0")
+    assert result.code == 3, result.stderr
+    assert "docs/release-checklist.md" in result.stdout
+    assert "scaffold update --abort" in result.stdout
+    assert "docs/release-checklist.md" in _git(project, "ls-files", "--unmerged")
+    text = checklist.read_text()
+    for marker in ("<<<<<<<", "|||||||", "=======", ">>>>>>>"):
+        assert marker in text
+    assert "## Before merging\n" in text, "the base version is shown (diff3)"
+    assert _git(project, "rev-parse", "HEAD") == head, "no commit while conflicts remain"
+    # Resolving and committing finishes the update.
+    checklist.write_text(
+        text.split("<<<<<<<")[0]
+        + "## Before merging (team rules, v0.2.0)\n"
+        + text.split(">>>>>>>")[1].split("\n", 1)[1]
+    )
+    _commit_all(project, "resolve")
+    assert _recorded_version(project) == "v0.2.0"
+
+
+def test_abort_restores_everything(project: Path) -> None:
+    checklist = project / "docs" / "release-checklist.md"
+    checklist.write_text(checklist.read_text().replace("## Before merging", "## Before merging (team)"))
+    _commit_all(project, "team edit")
+    before = _snapshot(project)
+    assert _update(project, "--to", "v0.2.0").code == 3
+    result = run_scaffold("update", str(project), "--abort")
+    assert result.code == 0, result.stderr
+    assert _snapshot(project) == before
+
+
+def test_modified_file_deleted_by_template_is_a_conflict(project: Path) -> None:
+    postmortem = project / "docs" / "postmortem-template.md"
+    postmortem.write_text(postmortem.read_text() + "\nOur own section.\n")
+    _commit_all(project, "team edit")
+    result = _update(project, "--to", "v0.2.0", "--dry-run")
+    assert result.code == 0
+    assert "modify-delete-conflict" in result.stdout
+    applied = _update(project, "--to", "v0.2.0")
+    assert applied.code == 3
+    assert "Our own section." in postmortem.read_text(), "never dropped silently"
+    assert "docs/postmortem-template.md" in _git(project, "ls-files", "--unmerged")
+
+
+def test_file_deleted_by_user_stays_deleted_and_is_reported(project: Path) -> None:
+    (project / ".gitignore").unlink()
+    (project / "artifacts" / "model.bin").unlink()  # no longer ignored: keep the tree clean
+    (project / "artifacts").rmdir()
+    _commit_all(project, "we do not want a .gitignore")
+    result = _update(project, "--to", "v0.2.0")
+    assert result.code == 0, result.stderr
+    assert "user-deleted" in result.stdout
+    assert not (project / ".gitignore").exists()
+
+
+def test_plan_predicts_the_outcome_and_changes_nothing(project: Path) -> None:
+    readme = project / "README.md"
+    readme.write_text("Team notes.\n\n" + readme.read_text())
+    _commit_all(project, "team edit")
+    before = _snapshot(project)
+    planned = run_scaffold("plan", str(project), "--to", "v0.2.0", "--format", "json")
+    assert planned.code == 0, planned.stderr
+    assert _snapshot(project) == before
+    changes = json.loads(planned.stdout)["changes"]
+    assert changes["README.md"] == "merged"
+    assert changes["docs/new-in-v2.md"] == "template-only"
+    assert changes["docs/postmortem-template.md"] == "template-deleted"
+    assert json.loads(planned.stdout)["conflicts"] == []
+    assert _update(project, "--to", "v0.2.0").code == 0
+
+
+@pytest.mark.parametrize(
+    ("prepare", "message"),
+    [
+        (lambda p: (p / "README.md").write_text("dirty"), "uncommitted"),
+        (lambda p: (p / "notes.txt").write_text("untracked"), "untracked"),
+        (lambda p: (p / ".copier-answers.yml").unlink() or _commit_all(p, "x"), "missing"),
+        (lambda p: (p / ".copier-answers.yml").write_text("- a list\n") or _commit_all(p, "x"), "mapping"),
+    ],
+    ids=["dirty", "untracked", "no-answers", "bad-answers"],
+)
+def test_preflight_refuses_and_changes_nothing(project: Path, prepare: object, message: str) -> None:
+    prepare(project)  # type: ignore[operator]
+    before = _snapshot(project)
+    result = _update(project, "--to", "v0.2.0")
+    assert result.code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert _snapshot(project) == before
+
+
+def test_downgrade_is_refused(project: Path) -> None:
+    assert _update(project, "--to", "v0.2.0", "--in-place").code == 0
+    before = _snapshot(project)
+    result = _update(project, "--to", "v0.1.0")
+    assert result.code == 2 and "downgrade" in result.stderr
+    assert _snapshot(project) == before
+
+
+def test_broken_template_version_leaves_the_repo_byte_identical(project: Path) -> None:
+    before = _snapshot(project)
+    result = _update(project, "--to", "v0.3.0")
+    assert result.code == 2
+    assert "error:" in result.stderr
+    assert _snapshot(project) == before
+
+
+def test_existing_update_branch_fails_cleanly(project: Path) -> None:
+    _git(project, "branch", "scaffold/update-v0.2.0")
+    before = _snapshot(project)
+    result = _update(project, "--to", "v0.2.0")
+    assert result.code == 2 and "already exists" in result.stderr
+    assert _snapshot(project) == before
+
+
+def test_rej_mode_keeps_the_user_file(project: Path) -> None:
+    checklist = project / "docs" / "release-checklist.md"
+    checklist.write_text(checklist.read_text().replace("## Before merging", "## Before merging (ours)"))
+    _commit_all(project, "team edit")
+    result = _update(project, "--to", "v0.2.0", "--conflict", "rej")
+    assert result.code == 3
+    assert "<<<<<<<" not in checklist.read_text()
+    assert "(ours)" in checklist.read_text()
+    assert "(v0.2.0)" in (project / "docs" / "release-checklist.md.rej").read_text()
+
+
+def test_check_update_exit_codes(project: Path, tmp_path: Path) -> None:
+    behind = run_scaffold("check-update", str(project), "--format", "json")
+    assert behind.code == 1
+    assert json.loads(behind.stdout) == {"current": "0.1.0", "latest": "0.3.0", "behind": True}
+    assert run_scaffold("check-update", str(tmp_path)).code == 2
