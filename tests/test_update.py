@@ -55,6 +55,22 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     gitignore.write_text(gitignore.read_text().replace("# Python\n", "# Python (template v0.2.0)\n"))
     checklist = repo / "template" / "docs" / "release-checklist.md.jinja"
     checklist.write_text(checklist.read_text().replace("## Before merging", "## Before merging (v0.2.0)"))
+    # A rename between versions, with the migrations that carry the team's file along.
+    docs = repo / "template" / "docs"
+    (docs / "slo.md.jinja").rename(docs / "service-level-objectives.md.jinja")
+    config = repo / "copier.yml"
+    config.write_text(
+        config.read_text()
+        + "\n_migrations:\n"
+        + "  - version: v0.2.0\n"
+        + "    when: \"{{ _stage == 'before' }}\"\n"
+        + "    command: git mv docs/slo.md docs/service-level-objectives.md && echo v0.2.0 >> .git/migrations.log\n"
+        + "  - version: v0.1.5\n"
+        + "    when: \"{{ _stage == 'before' }}\"\n"
+        + "    command: echo v0.1.5 >> .git/migrations.log\n"
+        + "  - version: v0.1.0\n"
+        + "    command: echo never >> .git/migrations.log\n"
+    )
     changelog = repo / "CHANGELOG.md"
     changelog.write_text(
         changelog.read_text().replace(
@@ -87,7 +103,7 @@ def project(template_repo: Path, tmp_path: Path) -> Path:
 
 
 def _update(project: Path, *args: str) -> Run:
-    return run_scaffold("update", str(project), *args)
+    return run_scaffold("update", str(project), "--trust", *args)
 
 
 def _commit_all(project: Path, message: str) -> None:
@@ -162,7 +178,13 @@ def test_conflicts_are_unmerged_diff3_entries_with_exit_3(project: Path) -> None
     for marker in ("<<<<<<<", "|||||||", "=======", ">>>>>>>"):
         assert marker in text
     assert "## Before merging\n" in text, "the base version is shown (diff3)"
-    assert _git(project, "rev-parse", "HEAD") == head, "no commit while conflicts remain"
+    # No update commit while conflicts remain: only the template's migrations ran before the merge.
+    assert _git(project, "log", "--format=%s", f"{head.strip()}..HEAD").split("\n")[0] in {
+        "",
+        "Template migrations before v0.2.0",
+    }
+    assert _git(project, "rev-list", "--merges", f"{head.strip()}..HEAD") == ""
+    assert (project / ".git" / "MERGE_HEAD").is_file()
     # Resolving and committing finishes the update.
     checklist.write_text(
         text.split("<<<<<<<")[0]
@@ -284,3 +306,21 @@ def test_check_update_exit_codes(project: Path, tmp_path: Path) -> None:
     assert behind.code == 1
     assert json.loads(behind.stdout) == {"current": "0.1.0", "latest": "0.3.0", "behind": True}
     assert run_scaffold("check-update", str(tmp_path)).code == 2
+
+
+def test_migrations_need_trust_and_run_in_version_order(project: Path) -> None:
+    slo = project / "docs" / "slo.md"
+    slo.write_text(slo.read_text() + "\nTeam note on the SLOs.\n")
+    _commit_all(project, "team edit")
+    before = _snapshot(project)
+    refused = run_scaffold("update", str(project), "--to", "v0.2.0")
+    assert refused.code == 2 and "--trust" in refused.stderr
+    assert _snapshot(project) == before
+    result = _update(project, "--to", "v0.2.0")
+    assert result.code == 0, result.stdout + result.stderr
+    assert not slo.exists()
+    renamed = project / "docs" / "service-level-objectives.md"
+    assert "Team note on the SLOs." in renamed.read_text(), "the team's edit followed the rename"
+    log = (project / ".git" / "migrations.log").read_text().split()
+    assert log == ["v0.1.5", "v0.2.0"], "in order, only versions after the current one"
+    assert _git(project, "rev-list", "--count", "main..HEAD").strip() == "2", "one update commit (+ pristine)"

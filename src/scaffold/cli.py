@@ -125,6 +125,7 @@ def _print_next_steps(result: NewResult) -> None:
     "--data", "-d", "pairs", multiple=True, metavar="KEY=VALUE", help="Change an answer; repeatable."
 )
 @click.option("--abort", is_flag=True, help="Abandon an update that stopped on conflicts.")
+@click.option("--trust", is_flag=True, help="Allow the template's `_migrations` commands to run.")
 def update(
     path: Path,
     to: str | None,
@@ -133,6 +134,7 @@ def update(
     conflict: str,
     pairs: tuple[str, ...],
     abort: bool,
+    trust: bool,
 ) -> None:
     """Merge a newer template version into the repository at PATH.
 
@@ -154,6 +156,7 @@ def update(
             in_place=in_place,
             conflict="rej" if conflict == "rej" else "inline",
             data=parse_data(list(pairs), None),
+            trust=trust,
         )
         prepared = updating.prepare(request)
         if isinstance(prepared, updating.Outcome):

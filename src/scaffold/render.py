@@ -6,7 +6,7 @@ import re
 import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from jinja2 import TemplateError
 
 from .answers import Asker, Questionnaire
 from .errors import AnswerError, ScaffoldError
-from .template import EMBEDDED_SOURCE, embedded_template_copy, template_version
+from .template import EMBEDDED_SOURCE, embedded_template_copy, read_config, template_version
 
 ANSWERS_FILE = ".copier-answers.yml"
 _COPIER_VALIDATION = re.compile(r"Validation error for question '(?P<name>[^']+)': (?P<rule>.*)", re.S)
@@ -29,6 +29,7 @@ class Rendered:
     answers: dict[str, Any]
     version: str | None
     changelog: str = ""
+    migrations: list[dict[str, Any]] = field(default_factory=list)
 
 
 @contextmanager
@@ -97,10 +98,15 @@ def render(
             worker.run_copy()
         except (CopierError, TemplateError, ValueError, OSError, subprocess.CalledProcessError) as error:
             raise _translate_copier_error(error) from error
-        changelog_file = Path(worker.template.local_abspath) / "CHANGELOG.md"
+        template_root = Path(worker.template.local_abspath)
+        changelog_file = template_root / "CHANGELOG.md"
         changelog = changelog_file.read_text() if changelog_file.is_file() else ""
+        raw_migrations = read_config(template_root).get("_migrations") or []
+        migrations = (
+            [m for m in raw_migrations if isinstance(m, dict)] if isinstance(raw_migrations, list) else []
+        )
         if embedded:
             _record_source(project, EMBEDDED_SOURCE)
-            return Rendered(answers, template_version(Path(source)), changelog)
+            return Rendered(answers, template_version(Path(source)), changelog, migrations)
         found = worker.template.version
-        return Rendered(answers, str(found) if found else None, changelog)
+        return Rendered(answers, str(found) if found else None, changelog, migrations)

@@ -50,6 +50,17 @@ def embedded_template_copy() -> Iterator[Path]:
         yield target
 
 
+def read_config(source: Path) -> dict[str, object]:
+    """The parsed copier.yml (or copier.yaml) of a local template source."""
+    for name in _CONFIG_NAMES:
+        path = source / name
+        if path.is_file():
+            config = yaml.safe_load(path.read_text()) or {}
+            if isinstance(config, dict):
+                return config
+    raise ScaffoldError(f"{source} has no copier.yml")
+
+
 def template_version(source: Path) -> str:
     """The template version declared in a local template's copier.yml (`scaffold_version`)."""
     for name in _CONFIG_NAMES:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ class UpdateRequest:
     in_place: bool = False
     conflict: Literal["inline", "rej"] = "inline"
     data: dict[str, Any] = field(default_factory=dict)
+    trust: bool = False
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Prepared:
     old_pristine: str
     new_pristine: str
     changelog: str
+    migrations: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -184,7 +187,49 @@ def prepare(request: UpdateRequest) -> Prepared | Outcome:
         old_pristine=pristine.stdout.strip(),
         new_pristine=new_pristine,
         changelog=changelog_between(rendered.changelog, recorded.version, target),
+        migrations=_applicable(rendered.migrations, recorded.version, target),
     )
+
+
+def _applicable(migrations: list[dict[str, Any]], current: Version, target: Version) -> list[dict[str, Any]]:
+    """Copier-style `_migrations` entries for versions after `current` up to `target`, in order."""
+    chosen = []
+    for migration in migrations:
+        if "version" not in migration or "command" not in migration:
+            continue
+        version = parse_version(str(migration["version"]))
+        if current < version <= target:
+            chosen.append((version, migration))
+    return [migration for _, migration in sorted(chosen, key=lambda pair: pair[0])]
+
+
+def _run_migrations(root: Path, prepared: Prepared, stage: str) -> None:
+    """Run the migrations of `stage` ("before" or "after" the merge) in the work tree."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    context = {
+        "_stage": stage,
+        "_version_from": f"v{prepared.recorded.version}",
+        "_version_to": f"v{prepared.target}",
+    }
+    for migration in prepared.migrations:
+        when = str(migration.get("when", '{{ _stage == "after" }}'))
+        if SandboxedEnvironment().from_string(when).render(**context).strip().lower() not in {
+            "true",
+            "yes",
+            "1",
+        }:
+            continue
+        command = migration["command"]
+        cwd = root / str(migration.get("working_directory", "."))
+        result = subprocess.run(  # noqa: S603 - the user trusted the template (--trust)
+            command, shell=isinstance(command, str), cwd=cwd, capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            detail = (result.stderr or result.stdout).strip().splitlines()
+            raise ScaffoldError(
+                f"migration of v{migration['version']} failed: {detail[-1] if detail else result.returncode}"
+            )
 
 
 def _changed(root: Path, base: str, other: str) -> dict[str, str]:
@@ -281,6 +326,11 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
         "old_pristine": prepared.old_pristine,
         "rejects": [],
     }
+    if prepared.migrations and not request.trust:
+        versions = ", ".join(f"v{m['version']}" for m in prepared.migrations)
+        raise ScaffoldError(
+            f"the template has migrations to run ({versions}); read them in its copier.yml, then pass --trust"
+        )
     try:
         if created is not None:
             exists = git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{created}", check=False)
@@ -288,6 +338,10 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
                 raise ScaffoldError(f"branch {created} already exists: delete it or merge it first")
             git(root, "switch", "--quiet", "--create", created)
             state["created"] = created
+        _run_migrations(root, prepared, "before")
+        if out(root, "status", "--porcelain", "--untracked-files=all"):
+            git(root, "add", "--all")
+            git(root, "commit", "--quiet", "--no-verify", "-m", f"Template migrations before v{target}")
         merge = git(
             root,
             "-c",
@@ -311,7 +365,15 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
         if request.conflict == "rej":
             _write_rejects(root, [p for p, s in _unmerged(root).items() if s >= {1, 2, 3}], state)
         if not conflicts:
-            git(root, "commit", "--quiet", "--no-verify", "-m", message)
+            _run_migrations(root, prepared, "after")
+            git(root, "add", "--all")
+            # One commit, whatever migrations did: the merged tree, parents HEAD and pristine.
+            tree = out(root, "write-tree")
+            final = out(
+                root, "commit-tree", tree, "-p", prepared.head, "-p", prepared.new_pristine, "-m", message
+            )
+            git(root, "merge", "--quit")
+            git(root, "reset", "--quiet", "--soft", final)
         git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", prepared.new_pristine, prepared.old_pristine)
         if conflicts:
             _git_path(root, STATE_FILE).write_text(json.dumps(state))
