@@ -95,18 +95,10 @@ def generate(request: NewRequest, ask: Asker | None = None) -> NewResult:
     destination = Path(os.path.abspath(request.destination))
     _check_destination(destination)
     with ExitStack() as stack:
-        source = stack.enter_context(template_source(request.template))
+        source = stack.enter_context(template_source(request.template, request.vcs_ref))
         staging = stack.enter_context(_staging_dir(destination))
         project = staging / destination.name
-        rendered = render(
-            source,
-            project,
-            data=request.data,
-            embedded=request.template is None,
-            named_after=destination,
-            vcs_ref=request.vcs_ref,
-            ask=ask,
-        )
+        rendered = render(source, project, data=request.data, named_after=destination, ask=ask)
         if request.git:
             label = f" v{rendered.version}" if rendered.version else ""
             name = rendered.answers.get("project_name", destination.name)

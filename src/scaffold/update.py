@@ -163,18 +163,10 @@ def prepare(request: UpdateRequest) -> Prepared | Outcome:
     data = {**recorded.answers, **request.data}
     with (
         tempfile.TemporaryDirectory(prefix="scaffold-update-") as tmp,
-        template_source(None if recorded.embedded else recorded.source) as source,
+        template_source(recorded.source, ref or None) as source,
     ):
         project = Path(tmp) / root.name
-        rendered = render(
-            source,
-            project,
-            data=data,
-            embedded=recorded.embedded,
-            named_after=root,
-            vcs_ref=ref or None,
-            drop_unknown=True,
-        )
+        rendered = render(source, project, data=data, named_after=root, drop_unknown=True)
         new_pristine = _pristine_commit(
             root, project, pristine.stdout.strip(), f"scaffold template v{target} (pristine render)"
         )

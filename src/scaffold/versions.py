@@ -63,7 +63,9 @@ def available_versions(source: str) -> dict[Version, str]:
         return {parse_version(template_version(embedded_template_dir())): ""}
     result = git(Path.cwd(), "ls-remote", "--tags", "--refs", source, check=False)
     if result.returncode != 0:
-        raise ScaffoldError(f"cannot list the versions of template {source}: {result.stderr.strip()}")
+        detail = result.stderr.strip().splitlines()
+        reason = detail[0].removeprefix("fatal: ") if detail else f"git exited with {result.returncode}"
+        raise ScaffoldError(f"cannot list the versions of template {source}: {reason}")
     versions: dict[Version, str] = {}
     for line in result.stdout.splitlines():
         tag = line.split("refs/tags/", 1)[-1]
