@@ -54,3 +54,4 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     session.run("python", "benchmarks/bench_generate.py", *session.posargs)
     session.run("python", "benchmarks/bench_predict.py", *session.posargs)
+    session.run("python", "benchmarks/bench_update.py", *session.posargs)

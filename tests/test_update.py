@@ -325,3 +325,32 @@ def test_migrations_need_trust_and_run_in_version_order(project: Path) -> None:
     log = (project / ".git" / "migrations.log").read_text().split()
     assert log == ["v0.1.5", "v0.2.0"], "in order, only versions after the current one"
     assert _git(project, "rev-list", "--count", "main..HEAD").strip() == "2", "one update commit (+ pristine)"
+
+
+def test_missing_pristine_branch_falls_back_to_rendering_the_old_version(project: Path) -> None:
+    readme = project / "README.md"
+    readme.write_text("Team notes.\n\n" + readme.read_text())
+    _commit_all(project, "team edit")
+    _git(project, "branch", "-D", "scaffold/pristine")  # as in a shallow CI clone
+    result = _update(project, "--to", "v0.2.0", "--in-place")
+    assert result.code == 0, result.stdout + result.stderr
+    text = readme.read_text()
+    assert text.startswith("Team notes.") and "New in template v0.2.0" in text
+    pristine = _git(project, "rev-parse", "scaffold/pristine")
+    assert pristine == _git(project, "rev-parse", "HEAD^2"), "the pristine branch is back, merged"
+
+
+def test_fallback_conflicts_commit_as_a_merge(project: Path) -> None:
+    checklist = project / "docs" / "release-checklist.md"
+    checklist.write_text(checklist.read_text().replace("## Before merging", "## Before merging (team)"))
+    _commit_all(project, "team edit")
+    _git(project, "branch", "-D", "scaffold/pristine")
+    planned = run_scaffold("plan", str(project), "--to", "v0.2.0", "--format", "json")
+    assert json.loads(planned.stdout)["changes"]["docs/release-checklist.md"] == "conflict"
+    result = _update(project, "--to", "v0.2.0")
+    assert result.code == 3, result.stdout + result.stderr
+    assert "|||||||" in checklist.read_text()
+    checklist.write_text(checklist.read_text().split("<<<<<<<")[0] + "## Before merging (both)\n")
+    _commit_all(project, "resolved")
+    parents = _git(project, "rev-list", "--parents", "-n", "1", "HEAD").split()
+    assert len(parents) == 3, "the resolution is a merge with the pristine render"

@@ -64,6 +64,9 @@ class Prepared:
     new_pristine: str
     changelog: str
     migrations: list[dict[str, Any]] = field(default_factory=list)
+    # True when scaffold/pristine was missing and the old version was rendered again:
+    # the merge then uses old_pristine as an explicit base instead of git's merge-base.
+    regenerated: bool = False
 
 
 @dataclass
@@ -135,13 +138,14 @@ def changelog_between(changelog: str, current: Version, target: Version) -> str:
     return "\n\n".join(kept)
 
 
-def _pristine_commit(root: Path, rendered: Path, parent: str, message: str) -> str:
+def _pristine_commit(root: Path, rendered: Path, parent: str | None, message: str) -> str:
     """Store `rendered` as a commit on top of `parent`, without touching index or work tree."""
     with tempfile.TemporaryDirectory(prefix="scaffold-index-") as tmp:
         env = {**identity_env(root), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         git(root, "--work-tree", str(rendered), "add", "--all", "--force", ".", env=env)
         tree = git(root, "write-tree", env=env).stdout.strip()
-        return git(root, "commit-tree", tree, "-p", parent, "-m", message, env=env).stdout.strip()
+        parents = ["-p", parent] if parent else []
+        return git(root, "commit-tree", tree, *parents, "-m", message, env=env).stdout.strip()
 
 
 def prepare(request: UpdateRequest) -> Prepared | Outcome:
@@ -152,35 +156,48 @@ def prepare(request: UpdateRequest) -> Prepared | Outcome:
     target, ref = _choose_target(recorded, request.to)
     if target == recorded.version and not request.data:
         return Outcome(recorded.version, target, "up-to-date")
-    pristine = git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{PRISTINE_BRANCH}", check=False)
-    if pristine.returncode != 0:
-        raise ScaffoldError(
-            f"the branch {PRISTINE_BRANCH} is missing (a shallow or partial clone?): "
-            f"fetch it with `git fetch origin {PRISTINE_BRANCH}:{PRISTINE_BRANCH}` and retry"
-        )
+    found = git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{PRISTINE_BRANCH}", check=False)
+    old_pristine = found.stdout.strip() if found.returncode == 0 else None
     head = out(root, "rev-parse", "HEAD")
     branch = git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).stdout.strip() or None
     data = {**recorded.answers, **request.data}
-    with (
-        tempfile.TemporaryDirectory(prefix="scaffold-update-") as tmp,
-        template_source(recorded.source, ref or None) as source,
-    ):
-        project = Path(tmp) / root.name
-        rendered = render(source, project, data=data, named_after=root, drop_unknown=True)
-        new_pristine = _pristine_commit(
-            root, project, pristine.stdout.strip(), f"scaffold template v{target} (pristine render)"
-        )
+    with tempfile.TemporaryDirectory(prefix="scaffold-update-") as tmp:
+        if old_pristine is None:
+            old_pristine = _regenerate(root, recorded, Path(tmp) / "old" / root.name)
+        with template_source(recorded.source, ref or None) as source:
+            project = Path(tmp) / "new" / root.name
+            rendered = render(source, project, data=data, named_after=root, drop_unknown=True)
+            new_pristine = _pristine_commit(
+                root, project, old_pristine, f"scaffold template v{target} (pristine render)"
+            )
     return Prepared(
         root=root,
         recorded=recorded,
         target=target,
         head=head,
         branch=branch,
-        old_pristine=pristine.stdout.strip(),
+        old_pristine=old_pristine,
         new_pristine=new_pristine,
         changelog=changelog_between(rendered.changelog, recorded.version, target),
         migrations=_applicable(rendered.migrations, recorded.version, target),
+        regenerated=found.returncode != 0,
     )
+
+
+def _regenerate(root: Path, recorded: Recorded, project: Path) -> str:
+    """Render the recorded version again when the pristine branch is gone (Copier's way)."""
+    if recorded.embedded:
+        raise ScaffoldError(
+            f"the branch {PRISTINE_BRANCH} is missing (a shallow or partial clone?) and the embedded "
+            f"template cannot render v{recorded.version} again: fetch it with "
+            f"`git fetch origin {PRISTINE_BRANCH}:{PRISTINE_BRANCH}` and retry"
+        )
+    versions = available_versions(recorded.source)
+    if recorded.version not in versions:
+        raise ScaffoldError(f"template v{recorded.version} is no longer available from {recorded.source}")
+    with template_source(recorded.source, versions[recorded.version]) as source:
+        render(source, project, data=recorded.answers, named_after=root, drop_unknown=True)
+    return _pristine_commit(root, project, None, f"scaffold template v{recorded.version} (pristine render)")
 
 
 def _applicable(migrations: list[dict[str, Any]], current: Version, target: Version) -> list[dict[str, Any]]:
@@ -229,23 +246,41 @@ def _changed(root: Path, base: str, other: str) -> dict[str, str]:
     return {line.split("\t", 1)[1]: line[0] for line in lines if line}
 
 
+def _predicted_conflicts(root: Path, base: str, prepared: Prepared) -> set[str]:
+    """Paths a merge would leave conflicted, computed without touching index or work tree."""
+    if not prepared.regenerated:
+        merge = git(
+            root,
+            "merge-tree",
+            "--write-tree",
+            "--name-only",
+            "--no-messages",
+            prepared.head,
+            prepared.new_pristine,
+            check=False,
+        )
+        return set(merge.stdout.splitlines()[1:]) if merge.returncode == 1 else set()
+    # No common history: the classic three-tree form takes the base explicitly.
+    trivial = git(root, "merge-tree", base, prepared.head, prepared.new_pristine).stdout
+    conflicted: set[str] = set()
+    for section in re.split(r"(?m)^(?=changed in both|added in both)", trivial):
+        if "<<<<<<<" in section:
+            paths = re.findall(r"(?m)^  (?:our|their|base)\s+\d+ [0-9a-f]+ (.+)$", section)
+            conflicted.update(paths[:1])
+    return conflicted
+
+
 def plan(prepared: Prepared) -> Outcome:
     """Classify every path the update touches, computed by git without touching anything."""
     root = prepared.root
-    base = out(root, "merge-base", prepared.head, prepared.new_pristine)
+    base = (
+        prepared.old_pristine
+        if prepared.regenerated
+        else out(root, "merge-base", prepared.head, prepared.new_pristine)
+    )
     ours = _changed(root, base, prepared.head)
     theirs = _changed(root, base, prepared.new_pristine)
-    merge = git(
-        root,
-        "merge-tree",
-        "--write-tree",
-        "--name-only",
-        "--no-messages",
-        prepared.head,
-        prepared.new_pristine,
-        check=False,
-    )
-    conflicted = set(merge.stdout.splitlines()[1:]) if merge.returncode == 1 else set()
+    conflicted = _predicted_conflicts(root, base, prepared)
     changes: dict[str, Change] = {}
     for path in sorted(set(ours) | set(theirs)):
         mine, template = ours.get(path), theirs.get(path)
@@ -284,7 +319,10 @@ def _restore(root: Path, state: dict[str, Any]) -> None:
         git(root, "branch", "-D", state["created"], check=False)
     else:
         git(root, "reset", "--hard", "--quiet", state["head"], check=False)
-    git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", state["old_pristine"], check=False)
+    if state["old_pristine"]:
+        git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", state["old_pristine"], check=False)
+    else:
+        git(root, "update-ref", "-d", f"refs/heads/{PRISTINE_BRANCH}", check=False)
 
 
 def _unmerged(root: Path) -> dict[str, set[int]]:
@@ -315,7 +353,7 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
         "head": prepared.head,
         "branch": prepared.branch,
         "created": None,
-        "old_pristine": prepared.old_pristine,
+        "old_pristine": None if prepared.regenerated else prepared.old_pristine,
         "rejects": [],
     }
     if prepared.migrations and not request.trust:
@@ -334,17 +372,34 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
         if out(root, "status", "--porcelain", "--untracked-files=all"):
             git(root, "add", "--all")
             git(root, "commit", "--quiet", "--no-verify", "-m", f"Template migrations before v{target}")
-        merge = git(
-            root,
-            "-c",
-            "merge.conflictStyle=diff3",
-            "merge",
-            "--no-ff",
-            "--no-commit",
-            "--no-edit",
-            prepared.new_pristine,
-            check=False,
-        )
+        if prepared.regenerated:
+            # Explicit base (no shared history with the regenerated pristine render);
+            # MERGE_HEAD makes the user's `git commit` after conflicts record the pristine parent.
+            merge = git(
+                root,
+                "-c",
+                "merge.conflictStyle=diff3",
+                "merge-recursive",
+                prepared.old_pristine,
+                "--",
+                "HEAD",
+                prepared.new_pristine,
+                check=False,
+            )
+            _git_path(root, "MERGE_HEAD").write_text(prepared.new_pristine + "\n")
+            _git_path(root, "MERGE_MSG").write_text(message + "\n")
+        else:
+            merge = git(
+                root,
+                "-c",
+                "merge.conflictStyle=diff3",
+                "merge",
+                "--no-ff",
+                "--no-commit",
+                "--no-edit",
+                prepared.new_pristine,
+                check=False,
+            )
         unmerged = _unmerged(root)
         if merge.returncode != 0 and not unmerged:
             detail = (merge.stderr or merge.stdout).strip().splitlines()
@@ -364,9 +419,10 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
             final = out(
                 root, "commit-tree", tree, "-p", prepared.head, "-p", prepared.new_pristine, "-m", message
             )
-            git(root, "merge", "--quit")
+            git(root, "merge", "--quit", check=False)
             git(root, "reset", "--quiet", "--soft", final)
-        git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", prepared.new_pristine, prepared.old_pristine)
+        expected = "0" * 40 if prepared.regenerated else prepared.old_pristine  # 0s: must not exist
+        git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", prepared.new_pristine, expected)
         if conflicts:
             _git_path(root, STATE_FILE).write_text(json.dumps(state))
     except BaseException:
