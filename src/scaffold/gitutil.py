@@ -14,14 +14,19 @@ from .errors import ScaffoldError
 def identity_env(cwd: Path) -> dict[str, str]:
     """The environment for git, with a fallback identity when none is configured."""
     env = dict(os.environ)
+    probe = subprocess.run(
+        ["git", "config", "--get-regexp", r"^user\.(name|email)$"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    configured = {line.split(" ", 1)[0] for line in probe.stdout.splitlines()}
     for key, role, fallback in (
         ("user.name", "NAME", "scaffold"),
         ("user.email", "EMAIL", "scaffold@localhost"),
     ):
-        probe = subprocess.run(
-            ["git", "config", "--get", key], cwd=cwd, capture_output=True, text=True, check=False
-        )
-        if probe.returncode != 0:
+        if key not in configured and f"GIT_AUTHOR_{role}" not in env:
             env[f"GIT_AUTHOR_{role}"] = env[f"GIT_COMMITTER_{role}"] = fallback
     return env
 

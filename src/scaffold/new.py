@@ -18,7 +18,7 @@ from typing import Any
 
 from .answers import Asker
 from .errors import ScaffoldError
-from .gitutil import git
+from .gitutil import git, identity_env
 from .render import render, template_source
 
 # The unmodified render of the last applied template version, kept as a branch in the
@@ -85,9 +85,10 @@ def _commit(project: Path, message: str) -> None:
     if shutil.which("git") is None:
         raise ScaffoldError("git is not installed; install it or pass --no-git")
     git(project, "init", "--quiet", "--initial-branch=main")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "--no-verify", "--message", message)
-    git(project, "branch", PRISTINE_BRANCH)
+    env = identity_env(project)  # probed once, not per command
+    git(project, "add", "--all", env=env)
+    git(project, "commit", "--quiet", "--no-verify", "--message", message, env=env)
+    git(project, "branch", PRISTINE_BRANCH, env=env)
 
 
 def generate(request: NewRequest, ask: Asker | None = None) -> NewResult:

@@ -147,10 +147,12 @@ def render(
         data = {key: value for key, value in data.items() if key in questionnaire.names}
     answers = questionnaire.resolve(data, ask=ask)
     try:
+        # Already validated with the same validators and Jinja setup: as defaults, Copier
+        # takes the answers without a second validation pass over each of them.
         run_copy(
             str(source.path),
             project,
-            data=answers,
+            user_defaults=answers,
             vcs_ref=source.ref,
             defaults=True,
             quiet=True,
