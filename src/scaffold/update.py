@@ -237,7 +237,8 @@ def _run_migrations(root: Path, prepared: Prepared, stage: str) -> None:
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()
             raise ScaffoldError(
-                f"migration of v{migration['version']} failed: {detail[-1] if detail else result.returncode}"
+                f"migration of v{parse_version(str(migration['version']))} failed: "
+                f"{detail[-1] if detail else result.returncode}"
             )
 
 
@@ -307,11 +308,16 @@ def plan(prepared: Prepared) -> Outcome:
     )
 
 
-def _restore(root: Path, state: dict[str, Any]) -> None:
+def _restore(root: Path, state: dict[str, Any], *, clean: bool = False) -> None:
     """Put HEAD, index, work tree and the pristine branch back as they were before."""
     git(root, "merge", "--abort", check=False)
     for reject in state.get("rejects", []):
         (root / reject).unlink(missing_ok=True)
+    if clean:
+        # Right after a failure, the only untracked files are the update's own (preflight
+        # found none): a migration's leftovers. Ignored files stay. Not on --abort, where
+        # the person may have created files since.
+        git(root, "clean", "-fdq", check=False)
     if state["created"] is not None:
         git(root, "reset", "--hard", "--quiet", check=False)
         back = [state["branch"]] if state["branch"] else ["--detach", state["head"]]
@@ -357,7 +363,7 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
         "rejects": [],
     }
     if prepared.migrations and not request.trust:
-        versions = ", ".join(f"v{m['version']}" for m in prepared.migrations)
+        versions = ", ".join(f"v{parse_version(str(m['version']))}" for m in prepared.migrations)
         raise ScaffoldError(
             f"the template has migrations to run ({versions}); read them in its copier.yml, then pass --trust"
         )
@@ -426,7 +432,7 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
         if conflicts:
             _git_path(root, STATE_FILE).write_text(json.dumps(state))
     except BaseException:
-        _restore(root, state)
+        _restore(root, state, clean=True)
         raise
     outcome.branch = created or prepared.branch
     outcome.status = "conflicts" if conflicts else "updated"
