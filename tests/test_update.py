@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -354,3 +355,44 @@ def test_fallback_conflicts_commit_as_a_merge(project: Path) -> None:
     _commit_all(project, "resolved")
     parents = _git(project, "rev-list", "--parents", "-n", "1", "HEAD").split()
     assert len(parents) == 3, "the resolution is a merge with the pristine render"
+
+
+def test_newer_scaffold_updates_a_repo_from_an_older_embedded_template(tmp_path: Path) -> None:
+    """Offline: the installed scaffold's embedded template is the new version; the old one is gone."""
+    from scaffold import __version__
+
+    old = tmp_path / "old-scaffold-template"
+    old.mkdir()
+    shutil.copy2(ROOT / "copier.yml", old / "copier.yml")
+    for folder in ("template", "includes"):
+        shutil.copytree(ROOT / folder, old / folder)
+    _bump(old, "0.0.9")
+    readme = old / "template" / "README.md.jinja"
+    readme.write_text(readme.read_text().replace("## Container", "## Container (old wording)"))
+    _git(old, "init", "--quiet", "--initial-branch=main")
+    _git(old, "add", "-A")
+    _git(old, "commit", "--quiet", "-m", "v0.0.9")
+    _git(old, "tag", "v0.0.9")
+    project = tmp_path / "svc"
+    assert (
+        run_scaffold("new", str(project), "--defaults", "--template", str(old), "--vcs-ref", "v0.0.9").code
+        == 0
+    )
+    # What an older scaffold recorded for its embedded template.
+    answers = project / ".copier-answers.yml"
+    answers.write_text(re.sub(r"(?m)^_src_path: .*$", "_src_path: scaffold:embedded", answers.read_text()))
+    _git(project, "commit", "--quiet", "--amend", "-am", "Generate svc from scaffold template v0.0.9")
+    _git(project, "branch", "--force", "scaffold/pristine", "HEAD")
+    shutil.rmtree(old)  # the old template is nowhere to be found any more
+    notes = project / "README.md"
+    notes.write_text("Team notes.\n\n" + notes.read_text())
+    _commit_all(project, "team edit")
+
+    result = _update(project, "--in-place")
+    assert result.code == 0, result.stdout + result.stderr
+    text = notes.read_text()
+    assert text.startswith("Team notes.")
+    assert "## Container\n" in text and "old wording" not in text
+    recorded = yaml.safe_load(answers.read_text())
+    assert recorded["_src_path"] == "scaffold:embedded"
+    assert recorded["_commit"] == f"v{__version__}"
