@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -396,3 +397,31 @@ def test_newer_scaffold_updates_a_repo_from_an_older_embedded_template(tmp_path:
     recorded = yaml.safe_load(answers.read_text())
     assert recorded["_src_path"] == "scaffold:embedded"
     assert recorded["_commit"] == f"v{__version__}"
+
+
+def test_data_changes_an_answer_through_the_same_merge(project: Path) -> None:
+    result = _update(project, "--to", "v0.1.0", "--data", "slo_availability=99.5", "--in-place")
+    assert result.code == 0, result.stderr
+    assert (
+        yaml.safe_load((project / "monitoring" / "slo.yaml").read_text())["objectives"]["availability"][
+            "target_percent"
+        ]
+        == 99.5
+    )
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["slo_availability"] == 99.5
+    bad = _update(project, "--to", "v0.1.0", "--data", "slo_availability=100")
+    assert bad.code == 2 and "slo_availability" in bad.stderr
+
+
+def test_plain_copier_update_works_on_a_scaffold_repo(project: Path) -> None:
+    """The answers file stays compatible with `copier update` (and Renovate's copier manager)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "copier", "update", "--defaults", "--trust", "--vcs-ref", "v0.2.0", "--quiet"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert _recorded_version(project) == "v0.2.0"
+    assert "New in template v0.2.0" in (project / "README.md").read_text()

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scaffold.new import NewRequest, generate
-from scaffold.update import UpdateRequest, apply, prepare
+from scaffold.update import Prepared, UpdateRequest, apply, plan, prepare
 
 LINES = 12
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
@@ -76,9 +76,12 @@ def test_no_user_line_is_lost(user: dict[int, str], template: dict[int, str], ap
         (project / "notes.txt").write_text("\n".join(mine) + "\n")
         _git(project, "commit", "--quiet", "--allow-empty", "-am", "team edits")
 
-        prepared = prepare(UpdateRequest(path=project, to="v0.2.0", in_place=True))
-        assert not isinstance(prepared, type(None))
-        outcome = apply(prepared, UpdateRequest(path=project, to="v0.2.0", in_place=True))  # type: ignore[arg-type]
+        request = UpdateRequest(path=project, to="v0.2.0", in_place=True)
+        prepared = prepare(request)
+        assert isinstance(prepared, Prepared)
+        planned = plan(prepared)
+        outcome = apply(prepared, request)
+        assert planned.conflicts == outcome.conflicts, "applying gives exactly the planned outcome"
         result = (project / "notes.txt").read_text().splitlines()
 
         for i, action in user.items():
