@@ -258,3 +258,44 @@ def _report(outcome: Outcome) -> None:
             "or abandon the update with `scaffold update --abort`.",
             markup=False,
         )
+
+
+@main.command("check")
+@click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+)
+@click.option(
+    "--select", "selected", metavar="IDS", help="Comma-separated check ids or prefixes (GP4,GP501)."
+)
+@click.option("--ignore", "ignored", metavar="IDS", help="Comma-separated check ids or prefixes to skip.")
+@click.option(
+    "--deep", is_flag=True, help="Also run external validators (promtool, hadolint, actionlint, Helm)."
+)
+def check_command(path: Path, fmt: str, selected: str | None, ignored: str | None, deep: bool) -> None:
+    """Check the repository at PATH against the golden path; exit 1 if anything fails.
+
+    Every check has a stable id (GPnnn) and reports pass, fail or skip with evidence. It
+    reads files only, and works on repositories scaffold did not generate (it then
+    reports what is missing).
+    """
+    from . import conformance
+
+    if not path.is_dir():
+        err_console.print(f"[red]error:[/red] {path} is not a directory", soft_wrap=True)
+        sys.exit(2)
+    checks = conformance.select(_ids(selected), _ids(ignored), deep)
+    if not checks:
+        err_console.print("[red]error:[/red] no check matches --select/--ignore", soft_wrap=True)
+        sys.exit(2)
+    results = conformance.run(path.resolve(), checks)
+    output = conformance.render(
+        results, "json" if fmt == "json" else "markdown" if fmt == "markdown" else "text"
+    )
+    click.echo(output)
+    sys.exit(1 if conformance.summary(results)["fail"] else 0)
+
+
+def _ids(value: str | None) -> list[str] | None:
+    """`GP1, GP501` as ['GP1', 'GP501']."""
+    return [part.strip() for part in value.split(",") if part.strip()] if value else None
