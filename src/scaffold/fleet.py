@@ -1,0 +1,241 @@
+"""`scaffold fleet`: template versions and conformance across many repositories, and
+updates rolled out to them (canary first, in parallel, dirty repositories untouched)."""
+
+from __future__ import annotations
+
+import html
+import json
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from packaging.version import Version
+
+from . import conformance
+from .errors import ScaffoldError
+from .gitutil import git
+from .versions import available_versions, read_answers
+
+SKIPPED_DIRS = {".git", ".nox", ".venv", "node_modules", "__pycache__"}
+
+
+@dataclass
+class RepoStatus:
+    """One repository of the fleet."""
+
+    path: str
+    version: str | None = None
+    latest: str | None = None
+    behind: int | None = None
+    score: float = 0.0
+    failing: list[str] = field(default_factory=list)
+    dirty: bool = False
+    last_update: str | None = None
+    error: str | None = None
+
+
+def discover(root: Path, max_depth: int = 3) -> list[Path]:
+    """Git repositories under `root` (not nested in one another), sorted."""
+    if not root.is_dir():
+        raise ScaffoldError(f"{root} is not a directory")
+    found: list[Path] = []
+
+    def walk(folder: Path, depth: int) -> None:
+        if (folder / ".git").exists():
+            found.append(folder)
+            return
+        if depth >= max_depth:
+            return
+        for child in sorted(folder.iterdir()):
+            if child.is_dir() and child.name not in SKIPPED_DIRS:
+                walk(child, depth + 1)
+
+    walk(root, 0)
+    return found
+
+
+def from_manifest(manifest: Path) -> list[Path]:
+    """Repositories listed in a YAML manifest (a list of paths, or `repos:` with one)."""
+    try:
+        data = yaml.safe_load(manifest.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise ScaffoldError(f"cannot read manifest {manifest}: {error}") from error
+    entries = data.get("repos") if isinstance(data, dict) else data
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        raise ScaffoldError(f"manifest {manifest} must be a list of repository paths")
+    return [(manifest.parent / entry).resolve() for entry in entries]
+
+
+@lru_cache(maxsize=64)
+def _versions(source: str) -> tuple[Version, ...]:
+    return tuple(sorted(available_versions(source)))
+
+
+def status_of(path: Path, checks: list[conformance.Check]) -> RepoStatus:
+    """Version, conformance and cleanliness of one repository; errors are reported, not raised."""
+    repo = RepoStatus(str(path))
+    try:
+        repo.dirty = bool(git(path, "status", "--porcelain", "--untracked-files=normal").stdout.strip())
+        last = git(path, "log", "-1", "--format=%cs", "--", ".copier-answers.yml", check=False).stdout.strip()
+        repo.last_update = last or None
+        recorded = read_answers(path)
+        repo.version = str(recorded.version)
+        try:
+            versions = _versions(recorded.source)
+            repo.latest = str(versions[-1])
+            repo.behind = sum(v > recorded.version for v in versions)
+        except ScaffoldError as error:
+            repo.error = str(error)
+    except ScaffoldError as error:
+        repo.error = str(error)
+    results = conformance.run(path, checks)
+    counted = [r for r in results if r.status != "skip"]
+    repo.failing = [r.id for r in results if r.status == "fail"]
+    repo.score = round(sum(r.status == "pass" for r in counted) / len(counted), 3) if counted else 0.0
+    return repo
+
+
+def fleet_status(paths: list[Path]) -> list[RepoStatus]:
+    """Status of every repository, in order (static checks only: fast)."""
+    checks = [c for c in conformance.select(None, ["GP102"], deep=False)]
+    return [status_of(path, checks) for path in paths]
+
+
+def summarize(repos: list[RepoStatus]) -> dict[str, object]:
+    """Repositories per version, share on the latest, the ones failing most."""
+    per_version = Counter(repo.version or "unknown" for repo in repos)
+    latest = [repo for repo in repos if repo.latest and repo.version == repo.latest]
+    worst = sorted(repos, key=lambda r: (-len(r.failing), r.path))[:5]
+    return {
+        "repos": len(repos),
+        "per_version": dict(sorted(per_version.items())),
+        "on_latest_share": round(len(latest) / len(repos), 3) if repos else 0.0,
+        "most_failures": [{"path": r.path, "failing": r.failing} for r in worst if r.failing],
+    }
+
+
+def render_status(repos: list[RepoStatus], fmt: Literal["json", "markdown", "html"]) -> str:
+    """The fleet report as JSON, Markdown or a self-contained HTML page with a version chart."""
+    summary = summarize(repos)
+    if fmt == "json":
+        return json.dumps({"repos": [asdict(r) for r in repos], "summary": summary}, indent=2)
+    if fmt == "markdown":
+        lines = ["| repo | version | behind | score | failing | dirty | last update |", "|" + " --- |" * 7]
+        for r in repos:
+            lines.append(
+                f"| {r.path} | {r.version or '?'} | {r.behind if r.behind is not None else '?'} | "
+                f"{r.score:.0%} | {', '.join(r.failing)} | {'yes' if r.dirty else 'no'} | "
+                f"{r.last_update or ''} |"
+            )
+        lines.append(
+            f"\n{summary['repos']} repositories; {summary['on_latest_share']:.0%} on the latest version."
+        )
+        return "\n".join(lines)
+    return _html(repos, summary)
+
+
+def _html(repos: list[RepoStatus], summary: dict[str, object]) -> str:
+    per_version: dict[str, int] = summary["per_version"]  # type: ignore[assignment]
+    share = f"{summary['on_latest_share']:.0%}"
+    top = max(per_version.values(), default=1)
+    bars = []
+    for index, (version, count) in enumerate(per_version.items()):
+        height = round(180 * count / top)
+        x = 40 + index * 90
+        bars.append(
+            f'<rect x="{x}" y="{200 - height}" width="60" height="{height}" fill="#3b6fb6"/>'
+            f'<text x="{x + 30}" y="{195 - height}" text-anchor="middle">{count}</text>'
+            f'<text x="{x + 30}" y="218" text-anchor="middle">v{html.escape(version)}</text>'
+        )
+    width = 80 + 90 * max(len(per_version), 1)
+    rows = "".join(
+        f"<tr><td>{html.escape(r.path)}</td><td>{html.escape(r.version or '?')}</td>"
+        f"<td>{r.behind if r.behind is not None else '?'}</td><td>{r.score:.0%}</td>"
+        f"<td>{html.escape(', '.join(r.failing))}</td><td>{'yes' if r.dirty else 'no'}</td>"
+        f"<td>{html.escape(r.last_update or '')}</td></tr>"
+        for r in repos
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>scaffold fleet status</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px}}svg text{{font-size:12px}}</style></head>
+<body><h1>Fleet status</h1>
+<p>{summary["repos"]} repositories; {share} on the latest template version.</p>
+<h2>Repositories per template version</h2>
+<svg id="versions" width="{width}" height="230" role="img" aria-label="repositories per template version">
+<line x1="30" y1="200" x2="{width - 10}" y2="200" stroke="#333"/>{"".join(bars)}</svg>
+<h2>Repositories</h2>
+<table><tr><th>repository</th><th>version</th><th>behind</th><th>score</th><th>failing checks</th>
+<th>dirty</th><th>last update</th></tr>{rows}</table></body></html>
+"""
+
+
+Result = Literal["updated", "conflicts", "failed", "skipped", "up-to-date"]
+
+
+@dataclass
+class UpdateReport:
+    """What happened to one repository in a fleet update."""
+
+    path: str
+    result: Result
+    reason: str = ""
+
+
+def _update_one(path: Path, to: str | None) -> UpdateReport:
+    dirty = git(path, "status", "--porcelain", "--untracked-files=all", check=False)
+    if dirty.returncode != 0:
+        return UpdateReport(str(path), "failed", "not a git repository")
+    if dirty.stdout.strip():
+        return UpdateReport(str(path), "skipped", "dirty work tree: never touched")
+    command = [sys.executable, "-m", "scaffold", "update", str(path)] + (["--to", to] if to else [])
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    last = (result.stderr or result.stdout).strip().splitlines()
+    if result.returncode == 0:
+        done = "nothing to do" in result.stdout
+        return UpdateReport(str(path), "up-to-date" if done else "updated", last[-1] if last else "")
+    if result.returncode == 3:
+        return UpdateReport(
+            str(path), "conflicts", "resolve on the update branch, or `scaffold update --abort`"
+        )
+    return UpdateReport(str(path), "failed", last[-1] if last else f"exit {result.returncode}")
+
+
+def fleet_update(
+    paths: list[Path],
+    *,
+    to: str | None = None,
+    canary: int = 0,
+    jobs: int = 1,
+    progress: Callable[[UpdateReport], None] | None = None,
+) -> tuple[list[UpdateReport], bool]:
+    """Update every repository on its own branch; returns the reports and whether it stopped early.
+
+    With `canary`, the first N repositories go first and the rollout stops there if any of
+    them fails or conflicts.
+    """
+    reports: list[UpdateReport] = []
+
+    def batch(group: list[Path]) -> list[UpdateReport]:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            done = []
+            for report in pool.map(lambda p: _update_one(p, to), group):
+                done.append(report)
+                if progress:
+                    progress(report)
+            return done
+
+    first, rest = (paths[:canary], paths[canary:]) if canary else ([], paths)
+    if first:
+        reports += batch(first)
+        if any(r.result in {"failed", "conflicts"} for r in reports):
+            return reports, True
+    reports += batch(rest)
+    return reports, False
