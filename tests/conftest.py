@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,3 +89,76 @@ def find_python(version: str) -> str | None:
         if probe.returncode == 0:
             return candidate
     return None
+
+
+GIT_AS_TEST = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run([*GIT_AS_TEST, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def _bump(repo: Path, version: str) -> None:
+    config = repo / "copier.yml"
+    text = config.read_text()
+    current = yaml.safe_load(text)["scaffold_version"]["default"]
+    config.write_text(text.replace(f'default: "{current}"', f'default: "{version}"'))
+
+
+@pytest.fixture(scope="session")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = tmp_path_factory.mktemp("template") / "golden-path"
+    repo.mkdir()
+    for name in ("copier.yml", "CHANGELOG.md"):
+        shutil.copy2(ROOT / name, repo / name)
+    for folder in ("template", "includes"):
+        shutil.copytree(ROOT / folder, repo / folder)
+    _git(repo, "init", "--quiet", "--initial-branch=main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "--quiet", "-m", "v0.1.0")
+    _git(repo, "tag", "v0.1.0")
+
+    _bump(repo, "0.2.0")
+    readme = repo / "template" / "README.md.jinja"
+    readme.write_text(
+        readme.read_text() + "\n## New in template v0.2.0\n\nA section added by the template.\n"
+    )
+    (repo / "template" / "docs" / "new-in-v2.md").write_text("# Added in v0.2.0\n")
+    (repo / "template" / "docs" / "postmortem-template.md").unlink()
+    gitignore = repo / "template" / ".gitignore"
+    gitignore.write_text(gitignore.read_text().replace("# Python\n", "# Python (template v0.2.0)\n"))
+    checklist = repo / "template" / "docs" / "release-checklist.md.jinja"
+    checklist.write_text(checklist.read_text().replace("## Before merging", "## Before merging (v0.2.0)"))
+    # A rename between versions, with the migrations that carry the team's file along.
+    docs = repo / "template" / "docs"
+    (docs / "slo.md.jinja").rename(docs / "service-level-objectives.md.jinja")
+    config = repo / "copier.yml"
+    config.write_text(
+        config.read_text()
+        + "\n_migrations:\n"
+        + "  - version: v0.2.0\n"
+        + "    when: \"{{ _stage == 'before' }}\"\n"
+        + "    command: git mv docs/slo.md docs/service-level-objectives.md"
+        + " && echo v0.2.0 >> .git/migrations.log\n"
+        + "  - version: v0.1.5\n"
+        + "    when: \"{{ _stage == 'before' }}\"\n"
+        + "    command: echo v0.1.5 >> .git/migrations.log\n"
+        + "  - version: v0.1.0\n"
+        + "    command: echo never >> .git/migrations.log\n"
+    )
+    changelog = repo / "CHANGELOG.md"
+    changelog.write_text(
+        changelog.read_text().replace(
+            "## [0.1.0]", "## [0.2.0] - 2026-12-01\n\n- Template change for tests.\n\n## [0.1.0]", 1
+        )
+    )
+    _git(repo, "commit", "--quiet", "-am", "v0.2.0")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "--quiet", "--allow-empty", "-m", "v0.2.0 files")
+    _git(repo, "tag", "v0.2.0")
+
+    _bump(repo, "0.3.0")
+    readme.write_text(readme.read_text() + "\n{{ this is not jinja \n")
+    _git(repo, "commit", "--quiet", "-am", "v0.3.0 (broken)")
+    _git(repo, "tag", "v0.3.0")
+    return repo

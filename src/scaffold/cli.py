@@ -377,8 +377,15 @@ def fleet_status_command(root: Path | None, manifest: Path | None, fmt: str) -> 
 @click.option(
     "--report", type=click.Path(path_type=Path, dir_okay=False), help="Write the report as JSON here."
 )
+@click.option("--trust", is_flag=True, help="Allow the template's `_migrations` to run in every repository.")
 def fleet_update_command(
-    root: Path | None, manifest: Path | None, to: str | None, canary: int, jobs: int, report: Path | None
+    root: Path | None,
+    manifest: Path | None,
+    to: str | None,
+    canary: int,
+    jobs: int,
+    report: Path | None,
+    trust: bool,
 ) -> None:
     """Update every clean repository on its own branch (dirty ones are skipped, untouched)."""
     from dataclasses import asdict
@@ -398,7 +405,7 @@ def fleet_update_command(
         def advance(_: UpdateReport) -> None:
             progress.advance(task)
 
-        reports, stopped = fleet_update(paths, to=to, canary=canary, jobs=jobs, progress=advance)
+        reports, stopped = fleet_update(paths, to=to, canary=canary, jobs=jobs, trust=trust, progress=advance)
     table = Table("repository", "result", "reason")
     for item in reports:
         table.add_row(item.path, item.result, item.reason)

@@ -189,13 +189,14 @@ class UpdateReport:
     reason: str = ""
 
 
-def _update_one(path: Path, to: str | None) -> UpdateReport:
+def _update_one(path: Path, to: str | None, trust: bool) -> UpdateReport:
     dirty = git(path, "status", "--porcelain", "--untracked-files=all", check=False)
     if dirty.returncode != 0:
         return UpdateReport(str(path), "failed", "not a git repository")
     if dirty.stdout.strip():
         return UpdateReport(str(path), "skipped", "dirty work tree: never touched")
     command = [sys.executable, "-m", "scaffold", "update", str(path)] + (["--to", to] if to else [])
+    command += ["--trust"] if trust else []
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     last = (result.stderr or result.stdout).strip().splitlines()
     if result.returncode == 0:
@@ -214,6 +215,7 @@ def fleet_update(
     to: str | None = None,
     canary: int = 0,
     jobs: int = 1,
+    trust: bool = False,
     progress: Callable[[UpdateReport], None] | None = None,
 ) -> tuple[list[UpdateReport], bool]:
     """Update every repository on its own branch; returns the reports and whether it stopped early.
@@ -226,7 +228,7 @@ def fleet_update(
     def batch(group: list[Path]) -> list[UpdateReport]:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             done = []
-            for report in pool.map(lambda p: _update_one(p, to), group):
+            for report in pool.map(lambda p: _update_one(p, to, trust), group):
                 done.append(report)
                 if progress:
                     progress(report)

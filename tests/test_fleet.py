@@ -1,0 +1,122 @@
+"""`scaffold fleet status` and `fleet update` over a small fleet built by the test.
+
+The fleet: repositories at v0.1.0 (one edited by its team, one that will conflict, one
+dirty, one broken by hand) and one already at v0.2.0, all from a versioned template repo.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import _git, run_scaffold
+
+
+def _new(template_repo: Path, destination: Path, version: str) -> Path:
+    args = ["new", str(destination), "--defaults", "--template", str(template_repo), "--vcs-ref", version]
+    assert run_scaffold(*args).code == 0
+    return destination
+
+
+def _commit_all(project: Path, message: str) -> None:
+    _git(project, "add", "-A")
+    _git(project, "commit", "--quiet", "-m", message)
+
+
+@pytest.fixture
+def fleet(template_repo: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "fleet"
+    clean = _new(template_repo, root / "team-a" / "clean", "v0.1.0")
+    edited = _new(template_repo, root / "team-a" / "edited", "v0.1.0")
+    (edited / "README.md").write_text("Team notes.\n\n" + (edited / "README.md").read_text())
+    _commit_all(edited, "team edit")
+    conflicting = _new(template_repo, root / "team-b" / "conflicting", "v0.1.0")
+    checklist = conflicting / "docs" / "release-checklist.md"
+    checklist.write_text(checklist.read_text().replace("## Before merging", "## Before merging (ours)"))
+    _commit_all(conflicting, "team edit")
+    dirty = _new(template_repo, root / "team-b" / "dirty", "v0.1.0")
+    (dirty / "README.md").write_text("work in progress\n")
+    broken = _new(template_repo, root / "team-c" / "broken", "v0.1.0")
+    (broken / ".copier-answers.yml").unlink()
+    (broken / "docs" / "runbooks" / "ModelStale.md").unlink()
+    _commit_all(broken, "oops")
+    _new(template_repo, root / "team-c" / "current", "v0.2.0")
+    assert clean.is_dir()
+    return root
+
+
+def _by_name(items: list[dict[str, object]]) -> dict[str, dict[str, object]]:
+    return {Path(str(item["path"])).name: item for item in items}
+
+
+def test_status_reports_every_repository(fleet: Path) -> None:
+    result = run_scaffold("fleet", "status", str(fleet), "--format", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    repos = _by_name(data["repos"])
+    assert set(repos) == {"clean", "edited", "conflicting", "dirty", "broken", "current"}
+    assert repos["clean"]["version"] == "0.1.0" and repos["clean"]["behind"] == 2
+    assert repos["current"]["version"] == "0.2.0" and repos["current"]["behind"] == 1
+    assert repos["dirty"]["dirty"] is True and repos["clean"]["dirty"] is False
+    assert repos["broken"]["version"] is None and "GP101" in repos["broken"]["failing"]
+    assert "GP402" in repos["broken"]["failing"]
+    assert repos["clean"]["failing"] == [] and repos["clean"]["score"] == 1.0
+    assert data["summary"]["per_version"] == {"0.1.0": 4, "0.2.0": 1, "unknown": 1}
+    assert data["summary"]["most_failures"][0]["path"].endswith("broken")
+
+
+def test_status_html_has_the_version_chart(fleet: Path) -> None:
+    result = run_scaffold("fleet", "status", str(fleet), "--format", "html")
+    assert result.code == 0
+    assert result.stdout.startswith("<!doctype html>")
+    assert '<svg id="versions"' in result.stdout and "v0.1.0" in result.stdout
+    assert "<script" not in result.stdout and "<link" not in result.stdout, "self-contained"
+
+
+def test_status_from_a_manifest(fleet: Path, tmp_path: Path) -> None:
+    manifest = tmp_path / "fleet.yml"
+    manifest.write_text("repos:\n  - fleet/team-a/clean\n  - fleet/team-c/current\n")
+    data = json.loads(run_scaffold("fleet", "status", "--manifest", str(manifest), "--format", "json").stdout)
+    assert sorted(_by_name(data["repos"])) == ["clean", "current"]
+    assert run_scaffold("fleet", "status").code == 2
+
+
+def test_canary_stops_at_the_first_conflict(fleet: Path, tmp_path: Path) -> None:
+    manifest = tmp_path / "fleet.yml"
+    manifest.write_text("- fleet/team-b/conflicting\n- fleet/team-a/clean\n")
+    report = tmp_path / "report.json"
+    args = ["fleet", "update", "--manifest", str(manifest), "--to", "v0.2.0", "--canary", "1", "--trust"]
+    result = run_scaffold(*args, "--report", str(report))
+    assert result.code == 1
+    data = json.loads(report.read_text())
+    assert data["stopped"] is True
+    assert [(Path(r["path"]).name, r["result"]) for r in data["reports"]] == [("conflicting", "conflicts")]
+    clean = fleet / "team-a" / "clean"
+    assert _git(clean, "branch", "--show-current").strip() == "main", "the rest was not touched"
+
+
+def test_update_every_repository_in_parallel(fleet: Path, tmp_path: Path) -> None:
+    dirty = fleet / "team-b" / "dirty"
+    before = (dirty / "README.md").read_text(), _git(dirty, "rev-parse", "HEAD")
+    report = tmp_path / "report.json"
+    args = ["fleet", "update", str(fleet), "--to", "v0.2.0", "--jobs", "2", "--trust"]
+    result = run_scaffold(*args, "--report", str(report))
+    assert result.code == 1, "conflicts and failures are reported in the exit code"
+    outcome = {Path(r["path"]).name: r for r in json.loads(report.read_text())["reports"]}
+    assert {name: r["result"] for name, r in outcome.items()} == {
+        "clean": "updated",
+        "edited": "updated",
+        "conflicting": "conflicts",
+        "dirty": "skipped",
+        "broken": "failed",
+        "current": "up-to-date",
+    }, outcome
+    assert all(r["reason"] for name, r in outcome.items() if name in {"dirty", "broken", "conflicting"})
+    assert ((dirty / "README.md").read_text(), _git(dirty, "rev-parse", "HEAD")) == before, (
+        "dirty repo untouched"
+    )
+    edited = fleet / "team-a" / "edited"
+    assert _git(edited, "branch", "--show-current").strip() == "scaffold/update-v0.2.0"
+    assert (edited / "README.md").read_text().startswith("Team notes.")
