@@ -52,6 +52,7 @@ def render(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks: generation time vs plain copier, /predict latency vs a bare endpoint."""
     session.install("-e", ".[test]")
-    session.run("python", "benchmarks/bench_generate.py", *session.posargs)
-    session.run("python", "benchmarks/bench_predict.py", *session.posargs)
-    session.run("python", "benchmarks/bench_update.py", *session.posargs)
+    session.run("python", "benchmarks/bench_generate.py")
+    session.run("python", "benchmarks/bench_predict.py")
+    session.run("python", "benchmarks/bench_update.py")
+    session.run("python", "benchmarks/bench_fleet.py")
