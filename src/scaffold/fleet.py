@@ -141,6 +141,10 @@ def render_status(repos: list[RepoStatus], fmt: Literal["json", "markdown", "htm
     return _html(repos, summary)
 
 
+def _label(version: str) -> str:
+    return version if version == "unknown" else f"v{version}"
+
+
 def _html(repos: list[RepoStatus], summary: dict[str, object]) -> str:
     per_version: dict[str, int] = summary["per_version"]  # type: ignore[assignment]
     share = f"{summary['on_latest_share']:.0%}"
@@ -152,7 +156,7 @@ def _html(repos: list[RepoStatus], summary: dict[str, object]) -> str:
         bars.append(
             f'<rect x="{x}" y="{200 - height}" width="60" height="{height}" fill="#3b6fb6"/>'
             f'<text x="{x + 30}" y="{195 - height}" text-anchor="middle">{count}</text>'
-            f'<text x="{x + 30}" y="218" text-anchor="middle">v{html.escape(version)}</text>'
+            f'<text x="{x + 30}" y="218" text-anchor="middle">{html.escape(_label(version))}</text>'
         )
     width = 80 + 90 * max(len(per_version), 1)
     rows = "".join(
