@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from rich.console import Console
@@ -17,6 +18,13 @@ from .update import Outcome
 from .wizard import Wizard
 
 err_console = Console(stderr=True, highlight=False)
+
+
+def _fail(error: ScaffoldError) -> NoReturn:
+    """Report a user-facing error as one line and exit with its code."""
+    err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
+    sys.exit(error.exit_code)
+
 
 NEW_EXAMPLES = """
 \b
@@ -81,8 +89,7 @@ def new(
             with err_console.status("Rendering the template…"):
                 result = generate(request)
     except ScaffoldError as error:
-        err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
-        sys.exit(error.exit_code)
+        _fail(error)
     except KeyboardInterrupt:
         err_console.print("[red]interrupted[/red]; nothing was written")
         sys.exit(EXIT_INTERRUPTED)
@@ -164,8 +171,7 @@ def update(
             return
         outcome = updating.plan(prepared) if dry_run else updating.apply(prepared, request)
     except ScaffoldError as error:
-        err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
-        sys.exit(error.exit_code)
+        _fail(error)
     except KeyboardInterrupt:
         err_console.print("[red]interrupted[/red]; the repository is as it was")
         sys.exit(EXIT_INTERRUPTED)
@@ -186,8 +192,7 @@ def plan(path: Path, to: str | None, fmt: str) -> None:
         prepared = updating.prepare(updating.UpdateRequest(path=path, to=to))
         outcome = prepared if isinstance(prepared, updating.Outcome) else updating.plan(prepared)
     except ScaffoldError as error:
-        err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
-        sys.exit(error.exit_code)
+        _fail(error)
     if fmt == "json":
         click.echo(json.dumps(_outcome_json(outcome), indent=2))
     else:
@@ -206,8 +211,7 @@ def check_update(path: Path, fmt: str) -> None:
         recorded = read_answers(repo_root(path))
         latest = max(v for v in available_versions(recorded.source))
     except ScaffoldError as error:
-        err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
-        sys.exit(error.exit_code)
+        _fail(error)
     behind = latest > recorded.version
     if fmt == "json":
         click.echo(json.dumps({"current": str(recorded.version), "latest": str(latest), "behind": behind}))
@@ -333,8 +337,7 @@ def fleet_status_command(root: Path | None, manifest: Path | None, fmt: str) -> 
     try:
         repos = fleet_status(_fleet_paths(root, manifest))
     except ScaffoldError as error:
-        err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
-        sys.exit(error.exit_code)
+        _fail(error)
     if fmt != "text":
         click.echo(
             render_status(repos, "json" if fmt == "json" else "markdown" if fmt == "markdown" else "html")
@@ -397,8 +400,7 @@ def fleet_update_command(
     try:
         paths = _fleet_paths(root, manifest)
     except ScaffoldError as error:
-        err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
-        sys.exit(error.exit_code)
+        _fail(error)
     with Progress(console=err_console, transient=True) as progress:
         task = progress.add_task("Updating", total=len(paths))
 
