@@ -157,7 +157,7 @@ def test_file_deleted_by_user_stays_deleted_and_is_reported(project: Path) -> No
     _commit_all(project, "we do not want a .gitignore")
     result = _update(project, "--to", "v0.2.0")
     assert result.code == 0, result.stderr
-    assert "user-deleted" in result.stdout
+    assert "user-deleted-template-changed" in result.stdout, "the template's change to it is reported"
     assert not (project / ".gitignore").exists()
 
 

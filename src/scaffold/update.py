@@ -34,6 +34,7 @@ Change = Literal[
     "merged",
     "conflict",
     "user-deleted",
+    "user-deleted-template-changed",
     "template-deleted",
     "modify-delete-conflict",
 ]
@@ -290,7 +291,7 @@ def plan(prepared: Prepared) -> Outcome:
         elif mine is None:
             changes[path] = "template-deleted" if template == "D" else "template-only"
         elif mine == "D" and template != "D":
-            changes[path] = "user-deleted"
+            changes[path] = "user-deleted-template-changed"  # stays deleted; listed so it is seen
         elif template == "D" and mine != "D":
             changes[path] = "modify-delete-conflict"
         elif path in conflicted:
