@@ -34,7 +34,9 @@ def test_generated_repo_passes_every_check(scaffold: Scaffold, default_project: 
     assert list(results) == STATIC_IDS, "check ids are stable"
     assert {r["status"] for r in results.values()} == {"pass"}
     for item in results.values():
-        assert item["title"] and item["why"] and str(item["docs"]).endswith(str(item["id"]))
+        assert item["title"] and item["why"]
+        assert item["docs"] == f"docs/checks.md#{str(item['id']).lower()}"
+        assert f'<a id="{str(item["id"]).lower()}"></a>' in (ROOT / "docs" / "checks.md").read_text()
 
 
 def test_deep_checks_run_the_validators(scaffold: Scaffold, default_project: Path) -> None:
@@ -115,3 +117,9 @@ def test_pre_commit_hook_is_declared() -> None:
 
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert hook["entry"].split()[0] in scripts, "the hook's command is the package's entry point"
+
+
+def test_reference_page_is_current() -> None:
+    from scaffold.conformance import reference
+
+    assert (ROOT / "docs" / "checks.md").read_text() == reference(), "regenerate docs/checks.md"

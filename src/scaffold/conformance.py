@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Literal
 
 Status = Literal["pass", "fail", "skip"]
-DOCS = "https://scaffold.invalid/docs/checks/"
+# Each check is documented in scaffold's docs/checks.md (generated from this registry).
+DOCS = "docs/checks.md#"
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def run(root: Path, checks: list[Check]) -> list[Result]:
             status, evidence = item.run(root)
         except Exception as error:  # noqa: BLE001 - a broken repo must not crash the report
             status, evidence = "fail", [Evidence(".", None, f"check crashed: {error}")]
-        results.append(Result(item.id, item.title, status, item.why, DOCS + item.id, evidence))
+        results.append(Result(item.id, item.title, status, item.why, DOCS + item.id.lower(), evidence))
     return results
 
 
@@ -123,3 +124,27 @@ def summary(results: list[Result]) -> dict[str, int]:
 def _where(evidence: Evidence) -> str:
     location = evidence.path + (f":{evidence.line}" if evidence.line else "")
     return f"{location}: {evidence.message}"
+
+
+def reference() -> str:
+    """docs/checks.md: every check with its id, title, reason and whether it is deep."""
+    from . import golden_checks  # noqa: F401 - registers the checks
+
+    lines = [
+        "# `scaffold check` reference",
+        "",
+        "Generated from the check registry (`scaffold.golden_checks`); a test keeps it current.",
+        "Static checks read files only; deep ones (`--deep`) run external validators and skip,",
+        "with the reason, when a tool is not installed.",
+        "",
+    ]
+    for item in sorted(REGISTRY.values(), key=lambda c: c.id):
+        kind = "deep" if item.deep else "static"
+        lines += [
+            f'<a id="{item.id.lower()}"></a>',
+            f"## {item.id}: {item.title}",
+            "",
+            f"{item.why} ({kind})",
+            "",
+        ]
+    return "\n".join(lines)
