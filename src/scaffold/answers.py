@@ -2,7 +2,7 @@
 
 Every answer, including derived defaults such as `package_name`, goes through the same
 validators and choices that copier.yml declares, rendered with Copier's own Jinja
-environment, before anything is written. Copier checks them again when it renders.
+environment, before anything is written; Copier then renders with them as given.
 """
 
 from __future__ import annotations
