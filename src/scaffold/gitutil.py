@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import ScaffoldError
@@ -13,7 +14,15 @@ from .errors import ScaffoldError
 
 def identity_env(cwd: Path) -> dict[str, str]:
     """The environment for git, with a fallback identity when none is configured."""
-    env = dict(os.environ)
+    return {**os.environ, **dict(_fallback_identity(str(cwd.resolve())))}
+
+
+@lru_cache(maxsize=128)
+def _fallback_identity(cwd: str) -> tuple[tuple[str, str], ...]:
+    """Author/committer variables to add where git has no user.name or user.email.
+
+    Probed once per repository and process: `git()` needs it for every command.
+    """
     probe = subprocess.run(
         ["git", "config", "--get-regexp", r"^user\.(name|email)$"],
         cwd=cwd,
@@ -22,13 +31,14 @@ def identity_env(cwd: Path) -> dict[str, str]:
         check=False,
     )
     configured = {line.split(" ", 1)[0] for line in probe.stdout.splitlines()}
+    extra: list[tuple[str, str]] = []
     for key, role, fallback in (
         ("user.name", "NAME", "scaffold"),
         ("user.email", "EMAIL", "scaffold@localhost"),
     ):
-        if key not in configured and f"GIT_AUTHOR_{role}" not in env:
-            env[f"GIT_AUTHOR_{role}"] = env[f"GIT_COMMITTER_{role}"] = fallback
-    return env
+        if key not in configured and f"GIT_AUTHOR_{role}" not in os.environ:
+            extra += [(f"GIT_AUTHOR_{role}", fallback), (f"GIT_COMMITTER_{role}", fallback)]
+    return tuple(extra)
 
 
 def git(

