@@ -74,6 +74,16 @@ def test_generated_code_type_checks(variant: Path) -> None:
     assert result.returncode == 0, result.stdout
 
 
+def test_every_variant_passes_scaffold_check(variant: Path) -> None:
+    """The golden-path checks (runbooks, rule tests, docs, links, pins...) on each variant."""
+    from scaffold import conformance
+
+    results = conformance.run(variant, conformance.select(None, None, deep=False))
+    failed = {r.id: r.evidence for r in results if r.status == "fail"}
+    assert failed == {}
+    assert {r.status for r in results} == {"pass"}
+
+
 def test_hadolint_accepts_every_variant(variant: Path) -> None:
     result = _run(variant, tool("hadolint"), "--failure-threshold", "info", "Dockerfile")
     assert result.returncode == 0, result.stdout

@@ -13,7 +13,7 @@ import yaml
 from scaffold import __version__
 from scaffold.leftovers import find_leftovers
 
-from conftest import ROOT, Scaffold, render, tool
+from conftest import ROOT, Scaffold, render
 
 GIT = ["git", "-c", "safe.directory=*"]
 
@@ -215,15 +215,3 @@ def test_help_shows_examples(scaffold: Scaffold) -> None:
     assert result.code == 0
     assert "Examples:" in result.stdout
     assert "--data KEY=VALUE" in result.stdout.replace("-d, ", "")
-
-
-def test_hadolint_accepts_the_dockerfile(default_project: Path) -> None:
-    hadolint = tool("hadolint")
-    result = subprocess.run(
-        [hadolint, "--failure-threshold", "info", "Dockerfile"],
-        cwd=default_project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr

@@ -236,3 +236,19 @@ def test_values_schema_rejects_bad_values(project: Path, values: dict[str, Any],
         chart.validate_schema({})  # the defaults are valid
         with pytest.raises(helm_python.HelmError):
             chart.validate_schema(values)
+
+
+def test_ingress_renders_when_enabled_and_needs_a_host(project: Path) -> None:
+    helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
+    import kubernetes_validate
+
+    chart_dir = project / "deploy/helm" / _slug(project)
+    with helm_python.Chart.load(chart_dir) as chart:
+        values = {"ingress": {"enabled": True, "host": "svc.ml.internal", "tlsSecretName": "svc-tls"}}
+        rendered = chart.render(values=values, name="svc", namespace="svc")
+        text = next(body for name, body in rendered.items() if name.endswith("/templates/ingress.yaml"))
+        (ingress,) = [doc for doc in yaml.safe_load_all(text) if doc]
+        kubernetes_validate.validate(ingress, "1.30.0", strict=True)
+        assert ingress["spec"]["rules"][0]["host"] == "svc.ml.internal"
+        with pytest.raises(helm_python.HelmError, match=r"ingress\.host is required"):
+            chart.render(values={"ingress": {"enabled": True}}, name="svc", namespace="svc")
