@@ -105,14 +105,19 @@ def _bump(repo: Path, version: str) -> None:
     config.write_text(text.replace(f'default: "{current}"', f'default: "{version}"'))
 
 
+def copy_template_source(repo: Path) -> None:
+    """The files that make up scaffold's template, copied into `repo` (a new template source)."""
+    for name in ("copier.yml", "CHANGELOG.md", "guide.yml"):
+        shutil.copy2(ROOT / name, repo / name)
+    for folder in ("template", "includes"):
+        shutil.copytree(ROOT / folder, repo / folder)
+
+
 @pytest.fixture(scope="session")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = tmp_path_factory.mktemp("template") / "golden-path"
     repo.mkdir()
-    for name in ("copier.yml", "CHANGELOG.md"):
-        shutil.copy2(ROOT / name, repo / name)
-    for folder in ("template", "includes"):
-        shutil.copytree(ROOT / folder, repo / folder)
+    copy_template_source(repo)
     _git(repo, "init", "--quiet", "--initial-branch=main")
     _git(repo, "add", "-A")
     _git(repo, "commit", "--quiet", "-m", "v0.1.0")

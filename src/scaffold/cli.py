@@ -264,6 +264,45 @@ def _report(outcome: Outcome) -> None:
         )
 
 
+@main.command("explain")
+@click.argument("target", type=click.Path(path_type=Path), required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def explain_command(target: Path | None, fmt: str) -> None:
+    """Explain a generated repo: a map of every file, or why TARGET (a file or folder) exists.
+
+    Run inside a generated repository. For a file it tells which golden-path item it
+    satisfies, which answers shaped it, who owns it (you or the template) and what is safe
+    to edit so later template updates still merge cleanly.
+    """
+    from . import explain, explain_view
+
+    console = Console(highlight=False)
+    try:
+        root = explain.root_for(target)
+        rel = None if target is None else explain.relative_to_root(root, target)
+        with explain.open_repo(root) as repo:
+            if rel is None or rel == "":
+                if fmt == "json":
+                    mapping = repo.template_files()
+                    reports = [repo.report(path, mapping) for path in repo.files()]
+                    click.echo(explain_view.as_json(repo, reports))
+                else:
+                    explain_view.show_map(console, repo)
+            elif (root / rel).is_dir():
+                if fmt == "json":
+                    mapping = repo.template_files()
+                    inside = [p for p in repo.files() if p.startswith(rel + "/")]
+                    click.echo(explain_view.as_json(repo, [repo.report(p, mapping) for p in inside]))
+                else:
+                    explain_view.show_folder(console, repo, rel)
+            elif fmt == "json":
+                click.echo(explain_view.as_json(repo, [repo.report(rel)]))
+            else:
+                explain_view.show_file(console, repo, repo.report(rel))
+    except ScaffoldError as error:
+        _fail(error)
+
+
 @main.command("check")
 @click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=".")
 @click.option(

@@ -449,6 +449,7 @@ def documents(root: Path) -> Outcome:
         "docs/runbooks/rollback.md",
         "docs/slo.md",
         "docs/ml-test-score.md",
+        "docs/ONBOARDING.md",
     ]
     found = [Evidence(path, None, "missing") for path in needed if not (root / path).is_file()]
     score = root / "docs" / "ml-test-score.md"

@@ -1,0 +1,185 @@
+"""`scaffold explain`: what each file of a generated repo is for, from the template's guide.
+
+The guide (guide.yml) is read from the template version the repo records, so an
+explanation always matches the file the template produced. Which answers shaped a file
+is read from the template source itself (the answers its Jinja mentions), not written
+down twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+from jinja2 import TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import ScaffoldError
+from .gitutil import git
+from .guide import Explainer, FileEntry, Guide, load_guide
+from .render import ANSWERS_FILE
+from .template import EMBEDDED_SOURCE, read_config
+from .versions import read_answers
+
+_RAW = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}", re.S)
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_IMPORT = re.compile(r"""\{%-?\s*(?:import|from|include)\s+["']([^"']+)["']""")
+# Folders a repo grows that the template never wrote (walked only without git).
+_NOT_SOURCE = {".git", ".nox", ".venv", "venv", "build", "dist", "artifacts", "__pycache__", ".mypy_cache"}
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """The explanation of one file of the repo."""
+
+    path: str
+    entry: FileEntry | None
+    from_template: bool
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Repo:
+    """A generated repo with the guide and template source of the version it records."""
+
+    root: Path
+    answers: dict[str, Any]
+    version: str
+    source: str
+    guide: Guide
+    template_dir: Path
+    note: str = ""
+
+    @property
+    def explainer(self) -> Explainer:
+        return Explainer(self.guide, self.answers)
+
+    def files(self) -> list[str]:
+        """Files of the repo (tracked or not ignored), as POSIX paths relative to the root."""
+        if (self.root / ".git").exists():
+            listed = git(self.root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+            return sorted({p for p in listed.stdout.split("\0") if p and (self.root / p).is_file()})
+        found = []
+        for path in self.root.rglob("*"):
+            rel = path.relative_to(self.root)
+            if path.is_file() and not (set(rel.parts) & _NOT_SOURCE):
+                found.append(rel.as_posix())
+        return sorted(found)
+
+    def template_files(self) -> dict[str, Path]:
+        """Generated path → the template file that produces it, for these answers."""
+        config = read_config(self.template_dir)
+        base = self.template_dir / str(config.get("_subdirectory") or "")
+        suffix = str(config.get("_templates_suffix", ".jinja"))
+        env = SandboxedEnvironment()
+        context = {**self.answers, "_copier_conf": {"answers_file": ANSWERS_FILE}}
+        mapping: dict[str, Path] = {}
+        for source in sorted(base.rglob("*")):
+            if not source.is_file():
+                continue
+            try:
+                rendered = env.from_string(source.relative_to(base).as_posix()).render(**context)
+            except TemplateError:
+                continue  # a path depending on answers this repo lacks is not produced for it
+            parts = PurePosixPath(rendered).parts
+            if not parts or any(part in {"", "."} for part in parts) or rendered.endswith("/"):
+                continue  # excluded for these answers (a conditional name rendered empty)
+            mapping[rendered.removesuffix(suffix) if rendered.endswith(suffix) else rendered] = source
+        return mapping
+
+    def answers_shaping(self, template_file: Path) -> dict[str, Any]:
+        """The answers the template file's Jinja (and what it imports) or its path mention."""
+        config = read_config(self.template_dir)
+        suffix = str(config.get("_templates_suffix", ".jinja"))
+        base = self.template_dir / str(config.get("_subdirectory") or "")
+        mentioned = " ".join(_JINJA.findall(template_file.relative_to(base).as_posix()))
+        if template_file.name.endswith(suffix):
+            mentioned += " " + self._jinja_of(template_file, set())
+        return {
+            name: value for name, value in self.answers.items() if re.search(rf"\b{name}\b", mentioned)
+        }
+
+    def _jinja_of(self, path: Path, seen: set[Path]) -> str:
+        if path in seen or not path.is_file():
+            return ""
+        seen.add(path)
+        text = _RAW.sub("", path.read_text(errors="replace"))
+        blocks = _JINJA.findall(text)
+        imported = [self._jinja_of(self.template_dir / name, seen) for name in _IMPORT.findall(text)]
+        return " ".join([*blocks, *imported])
+
+    def report(self, path: str, template_files: dict[str, Path] | None = None) -> FileReport:
+        """The explanation of one file (relative POSIX path)."""
+        mapping = self.template_files() if template_files is None else template_files
+        source = mapping.get(path)
+        answers = self.answers_shaping(source) if source is not None else {}
+        entry = self.explainer.file(path) if source is not None else None
+        return FileReport(path, entry, source is not None, answers)
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` that holds an answers file."""
+    start = start.resolve()
+    for folder in [start, *start.parents]:
+        if (folder / ANSWERS_FILE).is_file():
+            return folder
+    raise ScaffoldError(f"{start} is not inside a generated repository (no {ANSWERS_FILE} found above it)")
+
+
+def root_for(target: Path | None) -> Path:
+    """The repo to explain: the one around the working folder, else the one around `target`."""
+    try:
+        return find_root(Path.cwd())
+    except ScaffoldError:
+        if target is None:
+            raise
+        return find_root(target if target.is_dir() else target.parent)
+
+
+@contextmanager
+def open_repo(root: Path) -> Iterator[Repo]:
+    """The repo at `root` with the template (and guide) of the version it records.
+
+    A git template is fetched at the recorded tag; when that fails (offline, moved) the
+    guide embedded in this scaffold is used instead and the report says so.
+    """
+    from .render import template_source
+
+    recorded = read_answers(root)
+    raw = yaml.safe_load((root / ANSWERS_FILE).read_text())
+    note = ""
+    with ExitStack() as stack:
+        if recorded.embedded:
+            source = stack.enter_context(template_source(None))
+        else:
+            try:
+                source = stack.enter_context(template_source(recorded.source, str(raw["_commit"])))
+            except ScaffoldError as error:
+                source = stack.enter_context(template_source(None))
+                note = f"template {recorded.source} is unavailable ({error}); using the embedded guide"
+        guide = load_guide(source.path)
+        if guide is None:
+            raise ScaffoldError(f"template {recorded.source} has no guide.yml to explain its files with")
+        yield Repo(root, recorded.answers, str(recorded.version), recorded.source, guide, source.path, note)
+
+
+def relative_to_root(root: Path, target: Path) -> str:
+    """`target` as a POSIX path relative to `root` ('' for the root); refuses outside paths."""
+    resolved = target.resolve()
+    try:
+        rel = resolved.relative_to(root)
+    except ValueError as error:
+        raise ScaffoldError(f"{target} is outside the repository {root}") from error
+    if not resolved.exists():
+        raise ScaffoldError(f"{target} does not exist")
+    return "" if rel == Path() else rel.as_posix()
+
+
+def source_label(repo: Repo) -> str:
+    """How the template source is named in reports."""
+    return "the template embedded in scaffold" if repo.source == EMBEDDED_SOURCE else repo.source
