@@ -49,6 +49,14 @@ def render(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """Regenerate the reference pages, then build the site strictly into build/site."""
+    session.install("-e", ".[docs]")
+    session.run("python", "-m", "scaffold.docgen", "docs")
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks: generation time vs plain copier, /predict latency vs a bare endpoint."""
     session.install("-e", ".[test]")

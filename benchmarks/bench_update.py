@@ -11,6 +11,7 @@ Targets: scaffold <= 1.5x copier; the ignored data changes scaffold's time by < 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import statistics
 import subprocess
@@ -44,7 +45,7 @@ def _template_repo(where: Path) -> Path:
     subprocess.run([*GIT, "commit", "-qm", "v0.1.0"], cwd=repo, check=True)
     subprocess.run([*GIT, "tag", "v0.1.0"], cwd=repo, check=True)
     config = repo / "copier.yml"
-    config.write_text(config.read_text().replace('default: "0.1.0"', 'default: "0.2.0"'))
+    config.write_text(re.sub(r'default: "[^"]+"(  # scaffold-version)', r'default: "0.2.0"\1', config.read_text()))
     readme = repo / "template" / "README.md.jinja"
     readme.write_text(readme.read_text() + "\n## New in v0.2.0\n")
     subprocess.run([*GIT, "commit", "-qam", "v0.2.0"], cwd=repo, check=True)

@@ -118,6 +118,9 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = tmp_path_factory.mktemp("template") / "golden-path"
     repo.mkdir()
     copy_template_source(repo)
+    # This repository's template, whatever its current version, is the fixture's v0.1.0.
+    _bump(repo, "0.1.0")
+    (repo / "CHANGELOG.md").write_text("# Changelog\n\n## [0.1.0] - 2026-11-22\n\n- First version.\n")
     _git(repo, "init", "--quiet", "--initial-branch=main")
     _git(repo, "add", "-A")
     _git(repo, "commit", "--quiet", "-m", "v0.1.0")

@@ -97,6 +97,8 @@ def test_breakage_is_reported_with_evidence(
     found = json.dumps(item["evidence"])
     where = [f"{e['path']}:{e['line']}" for e in item["evidence"]]  # type: ignore[index, union-attr]
     assert evidence in found or evidence in where, item["evidence"]
+    text = scaffold("check", str(project), "--select", check_id)
+    assert f"fix: {item['fix']} (docs/checks.md#{check_id.lower()})" in text.stdout
 
 
 def test_foreign_repo_gets_a_report_of_what_is_missing(scaffold: Scaffold, tmp_path: Path) -> None:
@@ -128,6 +130,6 @@ def test_pre_commit_hook_is_declared() -> None:
 
 
 def test_reference_page_is_current() -> None:
-    from scaffold.conformance import reference
+    from scaffold.docgen import checks_page as reference
 
     assert (ROOT / "docs" / "checks.md").read_text() == reference(), "regenerate docs/checks.md"

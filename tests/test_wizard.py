@@ -29,6 +29,9 @@ def _spawn(destination: Path) -> pexpect.spawn:
 def test_wizard_groups_explains_validates_and_derives(tmp_path: Path) -> None:
     destination = tmp_path / "wizard-svc"
     child = _spawn(destination)
+    child.expect("Start from a preset")
+    child.expect("Custom: answer every question")
+    child.send(DOWN * 3 + "\r")  # after the three presets
     child.expect("Identity")
     child.expect("Human-readable name")  # the one-line why
     child.expect("project name")
@@ -84,6 +87,8 @@ def test_wizard_groups_explains_validates_and_derives(tmp_path: Path) -> None:
 def test_ctrl_c_in_the_wizard_writes_nothing(tmp_path: Path) -> None:
     destination = tmp_path / "svc"
     child = _spawn(destination)
+    child.expect("Start from a preset")
+    child.send(DOWN * 3 + "\r")
     child.expect("project name")
     child.sendcontrol("c")
     child.expect(pexpect.EOF)
@@ -99,3 +104,46 @@ def test_no_terminal_means_no_questions(tmp_path: Path) -> None:
     result = run_scaffold("new", str(tmp_path / "svc"))
     assert result.code == 0, result.stderr
     assert (tmp_path / "svc" / ".copier-answers.yml").is_file()
+
+
+def test_wizard_preset_and_long_help(tmp_path: Path) -> None:
+    """A preset answers its questions; `?` shows the longer why and asks again."""
+    destination = tmp_path / "preset-svc"
+    child = _spawn(destination)
+    child.expect("Start from a preset")
+    child.expect("The common case")  # the highlighted preset's why
+    child.send(DOWN)  # the second preset: customer-facing
+    child.expect("Decisions that reach customers")
+    child.send("\r")
+    child.expect("Preset answers: serving=online, ci_provider=github, risk_tier=1")
+    child.expect(r"\? for more")
+    child.expect("project name")
+    child.send(CLEAR_LINE + "?\r")
+    child.expect("The name people read")  # the long help from guide.yml
+    child.expect("project name")  # asked again
+    child.send(CLEAR_LINE + "Preset Service\r")
+    for _ in range(5):  # slug, package, description, owner team, owner email
+        child.expect(r"\? ")
+        child.send("\r")
+    child.expect("python version")
+    child.expect("more about this question")
+    child.send(DOWN * 2 + "\r")
+    child.expect("The Python of the container image")
+    child.expect("python version")  # asked again
+    child.send(DOWN + "\r")  # 3.12
+    child.expect("model task")
+    child.send("\r")
+    child.expect("license")  # serving, CI, SLOs and risk tier came from the preset
+    child.send("\r")
+    child.expect("Created")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    answers = yaml.safe_load((destination / ".copier-answers.yml").read_text())
+    assert answers["project_name"] == "Preset Service"
+    assert answers["python_version"] == "3.12"
+    assert (answers["risk_tier"], answers["slo_availability"], answers["slo_latency_p95_ms"]) == (
+        1,
+        99.95,
+        150,
+    )

@@ -31,6 +31,7 @@ NEW_EXAMPLES = """
 Examples:
   scaffold new churn-model                       # wizard on a terminal
   scaffold new churn-model --defaults            # every default, no questions
+  scaffold new fraud --preset customer-facing --data owner_team=payments/fraud-ml
   scaffold new fraud --defaults --data owner_team=payments/fraud-ml \\
       --data slo_availability=99.95 --data risk_tier=1
   scaffold new svc --data-file answers.yml       # answers kept in a file
@@ -60,8 +61,12 @@ def main() -> None:
 )
 @click.option("--vcs-ref", metavar="REF", help="Git tag, branch or commit of --template to use.")
 @click.option("--no-git", is_flag=True, help="Do not create a git repository and first commit.")
+@click.option(
+    "--preset", metavar="NAME", help="Start from a preset's answers (`scaffold presets` lists them)."
+)
 def new(
     destination: Path,
+    preset: str | None,
     defaults: bool,
     pairs: tuple[str, ...],
     data_file: Path | None,
@@ -81,7 +86,12 @@ def new(
         data = parse_data(list(pairs), data_file)
         interactive = not defaults and sys.stdin.isatty() and sys.stdout.isatty()
         request = NewRequest(
-            destination=destination, data=data, template=template, vcs_ref=vcs_ref, git=not no_git
+            destination=destination,
+            data=data,
+            template=template,
+            vcs_ref=vcs_ref,
+            git=not no_git,
+            preset=preset,
         )
         if interactive:
             result = generate(request, ask=Wizard(err_console))
@@ -262,6 +272,30 @@ def _report(outcome: Outcome) -> None:
             "or abandon the update with `scaffold update --abort`.",
             markup=False,
         )
+
+
+@main.command("presets")
+@click.option("--template", metavar="SRC", help="Template source (default: the embedded template).")
+@click.option("--vcs-ref", metavar="REF", help="Git tag, branch or commit of --template.")
+def presets_command(template: str | None, vcs_ref: str | None) -> None:
+    """List the template's presets: named answers for common kinds of service."""
+    from .guide import load_guide
+    from .render import template_source
+
+    try:
+        with template_source(template, vcs_ref) as source:
+            guide = load_guide(source.path)
+    except ScaffoldError as error:
+        _fail(error)
+    if guide is None or not guide.presets:
+        click.echo("This template offers no presets.")
+        return
+    table = Table("preset", "what it is for", "answers")
+    for item in guide.presets:
+        answers = ", ".join(f"{key}={value}" for key, value in item.answers.items())
+        table.add_row(item.id, f"{item.title}\n[dim]{item.why}[/dim]", answers)
+    Console(highlight=False).print(table)
+    click.echo("Use one with `scaffold new DEST --preset NAME`; --data answers win over it.")
 
 
 @main.command("explain")

@@ -38,6 +38,7 @@ class Result:
     why: str
     docs: str
     evidence: list[Evidence] = field(default_factory=list)
+    fix: str = ""
 
 
 CheckFunction = Callable[[Path], tuple[Status, list[Evidence]]]
@@ -52,20 +53,21 @@ class Check:
     why: str
     run: CheckFunction
     deep: bool = False
+    fix: str = ""
 
 
 REGISTRY: dict[str, Check] = {}
 
 
 def check(
-    check_id: str, title: str, why: str, *, deep: bool = False
+    check_id: str, title: str, why: str, *, deep: bool = False, fix: str = ""
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check under a stable id."""
 
     def register(function: CheckFunction) -> CheckFunction:
         if check_id in REGISTRY:
             raise ValueError(f"duplicate check id {check_id}")
-        REGISTRY[check_id] = Check(check_id, title, why, function, deep)
+        REGISTRY[check_id] = Check(check_id, title, why, function, deep, fix)
         return function
 
     return register
@@ -93,7 +95,9 @@ def run(root: Path, checks: list[Check]) -> list[Result]:
             status, evidence = item.run(root)
         except Exception as error:  # noqa: BLE001 - a broken repo must not crash the report
             status, evidence = "fail", [Evidence(".", None, f"check crashed: {error}")]
-        results.append(Result(item.id, item.title, status, item.why, DOCS + item.id.lower(), evidence))
+        results.append(
+            Result(item.id, item.title, status, item.why, DOCS + item.id.lower(), evidence, item.fix)
+        )
     return results
 
 
@@ -111,6 +115,8 @@ def render(results: list[Result], fmt: Literal["text", "json", "markdown"]) -> s
         for r in results:
             lines.append(f"{r.status.upper():<5} {r.id} {r.title}")
             lines += [f"      {_where(e)}" for e in r.evidence[:10] if r.status != "pass"]
+            if r.status == "fail" and r.fix:
+                lines.append(f"      fix: {r.fix} ({r.docs})")
     counts = summary(results)
     lines.append(f"\n{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped")
     return "\n".join(lines)
@@ -124,27 +130,3 @@ def summary(results: list[Result]) -> dict[str, int]:
 def _where(evidence: Evidence) -> str:
     location = evidence.path + (f":{evidence.line}" if evidence.line else "")
     return f"{location}: {evidence.message}"
-
-
-def reference() -> str:
-    """docs/checks.md: every check with its id, title, reason and whether it is deep."""
-    from . import golden_checks  # noqa: F401 - registers the checks
-
-    lines = [
-        "# `scaffold check` reference",
-        "",
-        "Generated from the check registry (`scaffold.golden_checks`); a test keeps it current.",
-        "Static checks read files only; deep ones (`--deep`) run external validators and skip,",
-        "with the reason, when a tool is not installed.",
-        "",
-    ]
-    for item in sorted(REGISTRY.values(), key=lambda c: c.id):
-        kind = "deep" if item.deep else "static"
-        lines += [
-            f'<a id="{item.id.lower()}"></a>',
-            f"## {item.id}: {item.title}",
-            "",
-            f"{item.why} ({kind})",
-            "",
-        ]
-    return "\n".join(lines)

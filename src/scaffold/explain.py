@@ -100,9 +100,7 @@ class Repo:
         mentioned = " ".join(_JINJA.findall(template_file.relative_to(base).as_posix()))
         if template_file.name.endswith(suffix):
             mentioned += " " + self._jinja_of(template_file, set())
-        return {
-            name: value for name, value in self.answers.items() if re.search(rf"\b{name}\b", mentioned)
-        }
+        return {name: value for name, value in self.answers.items() if re.search(rf"\b{name}\b", mentioned)}
 
     def _jinja_of(self, path: Path, seen: set[Path]) -> str:
         if path in seen or not path.is_file():

@@ -94,7 +94,15 @@ def _rel(root: Path, path: Path) -> str:
     return str(path.relative_to(root))
 
 
-@check("GP101", "Answers file is valid", "Updates need the template source and version it records.")
+@check(
+    "GP101",
+    "Answers file is valid",
+    "Updates need the template source and version it records.",
+    fix=(
+        "Restore `.copier-answers.yml` from the first commit (`git show $(git rev-list --max-"
+        "parents=0 HEAD):.copier-answers.yml`), or adopt the repo; never edit it by hand."
+    ),
+)
 def answers_valid(root: Path) -> Outcome:
     from .versions import read_answers
 
@@ -105,7 +113,12 @@ def answers_valid(root: Path) -> Outcome:
     return "pass", []
 
 
-@check("GP102", "On the latest template version", "Every version behind is fixes and checks the team lacks.")
+@check(
+    "GP102",
+    "On the latest template version",
+    "Every version behind is fixes and checks the team lacks.",
+    fix="Run `scaffold update` (or merge the pull request the template-update workflow opened).",
+)
 def latest_version(root: Path) -> Outcome:
     from .versions import available_versions, read_answers
 
@@ -119,12 +132,25 @@ def latest_version(root: Path) -> Outcome:
     return "pass", []
 
 
-@check("GP103", "No conflict markers", "A committed conflict marker is a half-finished merge.")
+@check(
+    "GP103",
+    "No conflict markers",
+    "A committed conflict marker is a half-finished merge.",
+    fix="Finish the merge: resolve each conflict in the files listed, then `git add` and commit.",
+)
 def no_conflict_markers(root: Path) -> Outcome:
     return _verdict([Evidence(i.path, i.line, i.text) for i in _leftovers(root) if i.kind == "conflict"])
 
 
-@check("GP104", "No leftover template syntax", "Unrendered Jinja means a template bug reached the repo.")
+@check(
+    "GP104",
+    "No leftover template syntax",
+    "Unrendered Jinja means a template bug reached the repo.",
+    fix=(
+        "Report the template bug to the platform team; replace the leftover `{{ }}`/`{% %}` by hand"
+        " meanwhile."
+    ),
+)
 def no_template_leftovers(root: Path) -> Outcome:
     return _verdict([Evidence(i.path, i.line, i.text) for i in _leftovers(root) if i.kind == "template"])
 
@@ -133,6 +159,10 @@ def no_template_leftovers(root: Path) -> Outcome:
     "GP201",
     "Dockerfile is multi-stage, pinned and non-root",
     "Small, reproducible images that cannot run as root.",
+    fix=(
+        "Use a multi-stage build with base images pinned to a patch tag or digest, a numeric non-"
+        "root USER and a JSON-form CMD (see the template's Dockerfile)."
+    ),
 )
 def dockerfile_hardened(root: Path) -> Outcome:
     path = root / "Dockerfile"
@@ -165,7 +195,10 @@ def dockerfile_hardened(root: Path) -> Outcome:
 
 
 @check(
-    "GP202", ".dockerignore keeps the build context small", "No secrets, venvs or data in the image context."
+    "GP202",
+    ".dockerignore keeps the build context small",
+    "No secrets, venvs or data in the image context.",
+    fix="Add the listed patterns (.git, virtualenvs, artifacts, secrets) to `.dockerignore`.",
 )
 def dockerignore(root: Path) -> Outcome:
     path = root / ".dockerignore"
@@ -191,6 +224,10 @@ def dockerignore(root: Path) -> Outcome:
     "GP301",
     "Helm chart metadata and values schema",
     "Helm v2 charts with a schema catch bad values before deploy.",
+    fix=(
+        "Use `apiVersion: v2` in Chart.yaml, set version and appVersion, and keep "
+        "`values.schema.json` next to values.yaml."
+    ),
 )
 def chart_metadata(root: Path) -> Outcome:
     chart = _chart(root)
@@ -215,7 +252,14 @@ def chart_metadata(root: Path) -> Outcome:
 
 
 @check(
-    "GP302", "Pod Security restricted", "Pods that cannot escalate, write their root or keep capabilities."
+    "GP302",
+    "Pod Security restricted",
+    "Pods that cannot escalate, write their root or keep capabilities.",
+    fix=(
+        "Set runAsNonRoot, a numeric runAsUser, readOnlyRootFilesystem, allowPrivilegeEscalation: "
+        "false, drop ALL capabilities and the RuntimeDefault seccomp profile in the pod and "
+        "container securityContext."
+    ),
 )
 def pod_security(root: Path) -> Outcome:
     return _templates_contain(
@@ -244,7 +288,15 @@ def _templates_contain(root: Path, required: dict[str, str], extra: list[Evidenc
     return _verdict(found + (extra or []))
 
 
-@check("GP303", "Probes, resources and scaling objects", "Kubernetes can only keep a service up with these.")
+@check(
+    "GP303",
+    "Probes, resources and scaling objects",
+    "Kubernetes can only keep a service up with these.",
+    fix=(
+        "Give every container liveness and readiness probes and resource requests and limits; keep "
+        "the HPA and PodDisruptionBudget templates."
+    ),
+)
 def probes_and_scaling(root: Path) -> Outcome:
     chart = _chart(root)
     extra = []
@@ -273,7 +325,15 @@ def probes_and_scaling(root: Path) -> Outcome:
     )
 
 
-@check("GP401", "SLOs in one file", "Alerts and docs are derived from one definition of the objectives.")
+@check(
+    "GP401",
+    "SLOs in one file",
+    "Alerts and docs are derived from one definition of the objectives.",
+    fix=(
+        "Keep `monitoring/slo.yaml` with availability and latency objectives; change them with "
+        "`scaffold update --data slo_availability=...`."
+    ),
+)
 def slo_file(root: Path) -> Outcome:
     path = root / "monitoring" / "slo.yaml"
     if not path.is_file():
@@ -292,6 +352,10 @@ def slo_file(root: Path) -> Outcome:
     "GP402",
     "Every alert is complete and has its runbook",
     "A page without a runbook wastes the first minutes.",
+    fix=(
+        "Give every alert `severity`, `summary`, `description` and a `runbook_url`, and write "
+        "`docs/runbooks/<AlertName>.md`."
+    ),
 )
 def alerts_complete(root: Path) -> Outcome:
     alerts = _alerts(root)
@@ -328,6 +392,9 @@ def alerts_complete(root: Path) -> Outcome:
     "GP403",
     "Every alert has a firing and a silent rule test",
     "Untested alerts fail silently or page wrongly.",
+    fix=(
+        "Add a promtool test case where the alert fires and one where it stays silent to `monitoring/tests/`."
+    ),
 )
 def alerts_tested(root: Path) -> Outcome:
     firing: set[str] = set()
@@ -350,6 +417,7 @@ def alerts_tested(root: Path) -> Outcome:
     "GP404",
     "Recording rules named level:metric:operations",
     "The Prometheus naming convention keeps rules findable.",
+    fix="Rename recording rules to `level:metric:operations`, e.g. `job:http_requests:rate5m`.",
 )
 def recording_rule_names(root: Path) -> Outcome:
     found = []
@@ -361,7 +429,15 @@ def recording_rule_names(root: Path) -> Outcome:
     return _verdict(found)
 
 
-@check("GP405", "ML alerts: drift, null rate, no predictions, staleness, non-finite", "Models fail quietly.")
+@check(
+    "GP405",
+    "ML alerts: drift, null rate, no predictions, staleness, non-finite",
+    "Models fail quietly.",
+    fix=(
+        "Keep alerts on drift, null rate, missing predictions, model staleness and non-finite "
+        "scores (the template's rules have them)."
+    ),
+)
 def ml_alerts(root: Path) -> Outcome:
     expressions = " ".join(str(alert.get("expr", "")) for _, alert in _alerts(root))
     recorded = " ".join(
@@ -377,7 +453,13 @@ def ml_alerts(root: Path) -> Outcome:
 
 
 @check(
-    "GP406", "Grafana dashboard with the service and ML panels", "On-call needs one screen for the service."
+    "GP406",
+    "Grafana dashboard with the service and ML panels",
+    "On-call needs one screen for the service.",
+    fix=(
+        "Keep a dashboard JSON in `monitoring/dashboards/` with the service panels and the ML "
+        "panels (drift, scores, nulls)."
+    ),
 )
 def dashboard(root: Path) -> Outcome:
     paths = sorted(root.glob("monitoring/dashboards/*.json"))
@@ -400,7 +482,15 @@ def dashboard(root: Path) -> Outcome:
     return _verdict(found)
 
 
-@check("GP501", "Workflows pinned, least-privilege and bounded", "Supply-chain safety and no runaway jobs.")
+@check(
+    "GP501",
+    "Workflows pinned, least-privilege and bounded",
+    "Supply-chain safety and no runaway jobs.",
+    fix=(
+        "Pin every action to a full commit SHA, declare `permissions:` (read-only by default) and a"
+        " `timeout-minutes` on every job."
+    ),
+)
 def workflows(root: Path) -> Outcome:
     paths = sorted((root / ".github" / "workflows").glob("*.y*ml"))
     if not paths:
@@ -423,7 +513,15 @@ def workflows(root: Path) -> Outcome:
     return _verdict(found)
 
 
-@check("GP502", "Production deploys behind approval, with rollback", "Releases must be gated and reversible.")
+@check(
+    "GP502",
+    "Production deploys behind approval, with rollback",
+    "Releases must be gated and reversible.",
+    fix=(
+        "Deploy to production from a job with `environment: production` (required reviewers) and "
+        "keep a rollback job."
+    ),
+)
 def deploy_pipeline(root: Path) -> Outcome:
     text = "\n".join(p.read_text() for p in sorted((root / ".github" / "workflows").glob("*.y*ml")))
     needed = {
@@ -440,7 +538,15 @@ def deploy_pipeline(root: Path) -> Outcome:
     )
 
 
-@check("GP601", "Operational documents present", "Reviews, releases and incidents follow written steps.")
+@check(
+    "GP601",
+    "Operational documents present",
+    "Reviews, releases and incidents follow written steps.",
+    fix=(
+        "Restore each missing document from the template's render: `git checkout scaffold/pristine "
+        "-- <path>`."
+    ),
+)
 def documents(root: Path) -> Outcome:
     needed = [
         "docs/operational-readiness-review.md",
@@ -465,7 +571,12 @@ def documents(root: Path) -> Outcome:
     return _verdict(found)
 
 
-@check("GP602", "Relative links resolve", "A broken link in a runbook costs minutes during an incident.")
+@check(
+    "GP602",
+    "Relative links resolve",
+    "A broken link in a runbook costs minutes during an incident.",
+    fix="Fix or remove the links listed; paths are relative to the document.",
+)
 def links(root: Path) -> Outcome:
     found = []
     for document in [root / "README.md", *sorted((root / "docs").rglob("*.md"))]:
@@ -484,6 +595,10 @@ def links(root: Path) -> Outcome:
     "GP701",
     "Repo hygiene: pre-commit, nox, CODEOWNERS, quickstart",
     "The basics every repo is expected to have.",
+    fix=(
+        "Keep `.pre-commit-config.yaml`, `noxfile.py`, `.github/CODEOWNERS` and the README's "
+        "Quickstart section."
+    ),
 )
 def hygiene(root: Path) -> Outcome:
     found = []
@@ -513,7 +628,13 @@ def _run_tool(root: Path, command: list[str]) -> Outcome:
     return "fail", [Evidence(".", None, line) for line in output[-10:]]
 
 
-@check("GP801", "promtool checks and tests the rules", "Rules that do not load never alert.", deep=True)
+@check(
+    "GP801",
+    "promtool checks and tests the rules",
+    "Rules that do not load never alert.",
+    deep=True,
+    fix="Run `promtool check rules` and `promtool test rules` locally and fix what they report.",
+)
 def promtool(root: Path) -> Outcome:
     tool = shutil.which("promtool")
     if tool is None:
@@ -529,7 +650,11 @@ def promtool(root: Path) -> Outcome:
 
 
 @check(
-    "GP802", "hadolint accepts the Dockerfile", "The Dockerfile linter's rules catch image bugs.", deep=True
+    "GP802",
+    "hadolint accepts the Dockerfile",
+    "The Dockerfile linter's rules catch image bugs.",
+    deep=True,
+    fix="Run `hadolint Dockerfile` and fix what it reports.",
 )
 def hadolint(root: Path) -> Outcome:
     tool = shutil.which("hadolint")
@@ -538,7 +663,13 @@ def hadolint(root: Path) -> Outcome:
     return _run_tool(root, [tool, "Dockerfile"])
 
 
-@check("GP803", "actionlint accepts the workflows", "Broken workflows fail only when they run.", deep=True)
+@check(
+    "GP803",
+    "actionlint accepts the workflows",
+    "Broken workflows fail only when they run.",
+    deep=True,
+    fix="Run `actionlint` on the workflows and fix what it reports.",
+)
 def actionlint(root: Path) -> Outcome:
     tool = shutil.which("actionlint")
     if tool is None:
@@ -547,7 +678,13 @@ def actionlint(root: Path) -> Outcome:
     return _run_tool(root, [tool, *workflows]) if workflows else _missing(".github/workflows", "workflows")
 
 
-@check("GP804", "Helm lints the chart", "helm lint --strict catches template and schema errors.", deep=True)
+@check(
+    "GP804",
+    "Helm lints the chart",
+    "helm lint --strict catches template and schema errors.",
+    deep=True,
+    fix="Run `nox -s chart` (helm lint --strict for every values file) and fix what it reports.",
+)
 def helm_lint(root: Path) -> Outcome:
     try:
         import helm_python

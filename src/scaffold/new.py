@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .answers import Asker
 from .errors import ScaffoldError
 from .gitutil import git, identity_env
+from .guide import Guide, Preset, load_guide
 from .render import render, template_source
+from .wizard import Prompter
 
 # The unmodified render of the last applied template version, kept as a branch in the
 # project: `scaffold update` merges the next render into the user's branch from there.
@@ -35,6 +36,7 @@ class NewRequest:
     template: str | None = None
     vcs_ref: str | None = None
     git: bool = True
+    preset: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,15 +93,34 @@ def _commit(project: Path, message: str) -> None:
     git(project, "branch", PRISTINE_BRANCH, env=env)
 
 
-def generate(request: NewRequest, ask: Asker | None = None) -> NewResult:
-    """Render the template for `request` and move the committed result into place."""
+def _preset(request: NewRequest, guide: Guide | None, ask: Prompter | None) -> Preset | None:
+    """The preset asked for by name, or chosen in the wizard (None: answer everything)."""
+    if request.preset is not None:
+        if guide is None or not guide.presets:
+            raise ScaffoldError(f"unknown preset {request.preset!r}; this template offers no presets")
+        return guide.preset(request.preset)
+    if ask is not None and guide is not None and guide.presets:
+        return ask.choose_preset(guide.presets)
+    return None
+
+
+def generate(request: NewRequest, ask: Prompter | None = None) -> NewResult:
+    """Render the template for `request` and move the committed result into place.
+
+    A preset's answers come first; answers given as data win over them.
+    """
     destination = Path(os.path.abspath(request.destination))
     _check_destination(destination)
     with ExitStack() as stack:
         source = stack.enter_context(template_source(request.template, request.vcs_ref))
+        guide = load_guide(source.path)
+        if ask is not None and guide is not None:
+            ask.long_help = dict(guide.questions)
+        preset = _preset(request, guide, ask)
+        data = {**(preset.answers if preset else {}), **request.data}
         staging = stack.enter_context(_staging_dir(destination))
         project = staging / destination.name
-        rendered = render(source, project, data=request.data, named_after=destination, ask=ask)
+        rendered = render(source, project, data=data, named_after=destination, ask=ask)
         if request.git:
             label = f" v{rendered.version}" if rendered.version else ""
             name = rendered.answers.get("project_name", destination.name)

@@ -1,15 +1,36 @@
-"""The interactive wizard: questions grouped by concern, a one-line why for each."""
+"""The interactive wizard: presets, questions grouped by concern, a one-line why for each.
+
+Typing `?` at a question (or picking "? more about this question" in a list) prints the
+longer explanation from the template's guide and asks again.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import questionary
 from rich.console import Console
 
 from .answers import Question
 from .errors import EXIT_INTERRUPTED, ScaffoldError
+from .guide import Preset
+
+HELP = "?"
+_CUSTOM = "custom"
+
+
+class Prompter(Protocol):
+    """What `scaffold new` needs from an interactive front end."""
+
+    long_help: dict[str, str]
+
+    def __call__(self, question: Question, default: Any, check: Callable[[Any], str | None]) -> Any:
+        """The answer to `question`, valid by `check`."""
+
+    def choose_preset(self, presets: Sequence[Preset]) -> Preset | None:
+        """The preset to start from, or None to answer every question."""
+
 
 # Which heading a question is shown under; questions of other templates go to "Other".
 GROUPS: dict[str, str] = {
@@ -30,6 +51,13 @@ GROUPS: dict[str, str] = {
 }
 
 
+class _More:
+    """Marker: the person asked for the longer explanation."""
+
+
+_MORE = _More()
+
+
 class WizardCancelledError(ScaffoldError):
     """The person stopped the wizard (Ctrl-C); nothing was written."""
 
@@ -41,7 +69,25 @@ class Wizard:
 
     def __init__(self, console: Console) -> None:
         self.console = console
+        self.long_help: dict[str, str] = {}
         self._group: str | None = None
+
+    def choose_preset(self, presets: Sequence[Preset]) -> Preset | None:
+        """Offer the template's presets; a preset answers the questions it covers."""
+        self.console.print("\n[bold]Start from a preset[/bold]")
+        self.console.print("  [dim]A preset answers the common questions for a kind of service.[/dim]")
+        choices = [questionary.Choice(title=p.title, value=p.id, description=p.why) for p in presets]
+        choices.append(
+            questionary.Choice(title="Custom: answer every question", value=_CUSTOM, description="")
+        )
+        picked = questionary.select("preset", choices=choices).ask()
+        if picked is None:
+            raise WizardCancelledError("interrupted; nothing was written")
+        preset = next((p for p in presets if p.id == picked), None)
+        if preset is not None:
+            fixed = ", ".join(f"{name}={value}" for name, value in preset.answers.items())
+            self.console.print(f"  [dim]Preset answers: {fixed}[/dim]", highlight=False)
+        return preset
 
     def __call__(self, question: Question, default: Any, check: Callable[[Any], str | None]) -> Any:
         """Ask `question`, showing `default`; re-ask until `check` accepts the answer."""
@@ -49,24 +95,38 @@ class Wizard:
         if group != self._group:
             self.console.print(f"\n[bold]{group}[/bold]")
             self._group = group
-        message = question.name.replace("_", " ")
+        more = question.name in self.long_help
         if question.help:
-            self.console.print(f"  [dim]{question.help}[/dim]", markup=True, highlight=False)
+            hint = f" ({HELP} for more)" if more and not question.choices else ""
+            self.console.print(f"  [dim]{question.help}{hint}[/dim]", markup=True, highlight=False)
+        while True:
+            answer = self._ask_once(question, default, check, more)
+            if answer is None:  # questionary returns None on Ctrl-C
+                raise WizardCancelledError("interrupted; nothing was written")
+            if answer is not _MORE:
+                return answer
+            self.console.print(f"\n  {self.long_help[question.name]}\n", markup=False, highlight=False)
+
+    def _ask_once(
+        self, question: Question, default: Any, check: Callable[[Any], str | None], more: bool
+    ) -> Any:
+        message = question.name.replace("_", " ")
         if question.choices:
             choices = [
                 questionary.Choice(title=str(label), value=value) for label, value in question.choices.items()
             ]
             selected = next((c for c in choices if c.value == default), choices[0])
-            answer = questionary.select(message, choices=choices, default=selected).ask()
-        else:
+            if more:
+                choices.append(questionary.Choice(title=f"{HELP} more about this question", value=_MORE))
+            return questionary.select(message, choices=choices, default=selected).ask()
 
-            def validate(text: str) -> bool | str:
-                rule = check(text)
-                return True if rule is None else rule
+        def validate(text: str) -> bool | str:
+            if more and text.strip() == HELP:
+                return True
+            rule = check(text)
+            return True if rule is None else rule
 
-            answer = questionary.text(
-                message, default="" if default is None else str(default), validate=validate
-            ).ask()
-        if answer is None:  # questionary returns None on Ctrl-C
-            raise WizardCancelledError("interrupted; nothing was written")
-        return answer
+        answer = questionary.text(
+            message, default="" if default is None else str(default), validate=validate
+        ).ask()
+        return _MORE if more and isinstance(answer, str) and answer.strip() == HELP else answer
