@@ -45,7 +45,9 @@ def _template_repo(where: Path) -> Path:
     subprocess.run([*GIT, "commit", "-qm", "v0.1.0"], cwd=repo, check=True)
     subprocess.run([*GIT, "tag", "v0.1.0"], cwd=repo, check=True)
     config = repo / "copier.yml"
-    config.write_text(re.sub(r'default: "[^"]+"(  # scaffold-version)', r'default: "0.2.0"\1', config.read_text()))
+    config.write_text(
+        re.sub(r'default: "[^"]+"(  # scaffold-version)', r'default: "0.2.0"\1', config.read_text())
+    )
     readme = repo / "template" / "README.md.jinja"
     readme.write_text(readme.read_text() + "\n## New in v0.2.0\n")
     subprocess.run([*GIT, "commit", "-qam", "v0.2.0"], cwd=repo, check=True)

@@ -107,7 +107,7 @@ def _bump(repo: Path, version: str) -> None:
 
 def copy_template_source(repo: Path) -> None:
     """The files that make up scaffold's template, copied into `repo` (a new template source)."""
-    for name in ("copier.yml", "CHANGELOG.md", "guide.yml"):
+    for name in ("copier.yml", "CHANGELOG.md", "guide.yml", "adopt-mapping.yml"):
         shutil.copy2(ROOT / name, repo / name)
     for folder in ("template", "includes"):
         shutil.copytree(ROOT / folder, repo / folder)

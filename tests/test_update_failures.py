@@ -73,7 +73,7 @@ def test_interrupt_during_merge_restores_the_repo(
     def interrupted(root: Path) -> dict[str, set[int]]:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(updating, "_unmerged", interrupted)
+    monkeypatch.setattr(updating, "unmerged", interrupted)
     with pytest.raises(KeyboardInterrupt):
         updating.apply(prepared, _request(project, in_place=in_place))
     assert _snapshot(project) == before

@@ -89,6 +89,9 @@ def select(ids: Iterable[str] | None, ignore: Iterable[str] | None, deep: bool) 
 
 def run(root: Path, checks: list[Check]) -> list[Result]:
     """Run `checks` on the repository at `root`; a crashing check is a failure with its error."""
+    from .golden_checks import forget
+
+    forget()
     results = []
     for item in checks:
         try:

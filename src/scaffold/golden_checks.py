@@ -90,6 +90,12 @@ def _leftovers(root: Path) -> tuple[Any, ...]:
     return tuple(find_leftovers(root))
 
 
+def forget() -> None:
+    """Drop what was parsed: a new run must see the files as they are now."""
+    _rule_groups.cache_clear()
+    _leftovers.cache_clear()
+
+
 def _rel(root: Path, path: Path) -> str:
     return str(path.relative_to(root))
 

@@ -42,7 +42,7 @@ def embedded_template_copy() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="scaffold-template-") as tmp:
         target = Path(tmp) / "template-source"
         target.mkdir()
-        for name in (*_CONFIG_NAMES, "CHANGELOG.md", "guide.yml"):
+        for name in (*_CONFIG_NAMES, "CHANGELOG.md", "guide.yml", "adopt-mapping.yml"):
             if (source / name).is_file():
                 shutil.copy2(source / name, target / name)
         for folder in _TEMPLATE_FOLDERS:

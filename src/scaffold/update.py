@@ -91,14 +91,18 @@ def repo_root(path: Path) -> Path:
     return Path(result.stdout.strip())
 
 
-def _git_path(root: Path, name: str) -> Path:
+def git_path(root: Path, name: str) -> Path:
     """A file inside the repository's git directory (worktree-aware)."""
     path = Path(out(root, "rev-parse", "--git-path", name))
     return path if path.is_absolute() else root / path
 
 
-def _require_clean(root: Path) -> None:
-    if _git_path(root, "MERGE_HEAD").exists() or _git_path(root, STATE_FILE).exists():
+def require_clean(root: Path) -> None:
+    """Refuse a repo with changes or an unfinished merge; forget an update the person finished."""
+    state = git_path(root, STATE_FILE)
+    if state.exists() and not git_path(root, "MERGE_HEAD").exists():
+        state.unlink()  # resolved and committed (or ended with git itself): nothing to resume
+    if git_path(root, "MERGE_HEAD").exists() or git_path(root, STATE_FILE).exists():
         raise ScaffoldError("an update or merge is in progress: finish it or run `scaffold update --abort`")
     status = out(root, "status", "--porcelain", "--untracked-files=all")
     if status:
@@ -139,7 +143,7 @@ def changelog_between(changelog: str, current: Version, target: Version) -> str:
     return "\n\n".join(kept)
 
 
-def _pristine_commit(root: Path, rendered: Path, parent: str | None, message: str) -> str:
+def pristine_commit(root: Path, rendered: Path, parent: str | None, message: str) -> str:
     """Store `rendered` as a commit on top of `parent`, without touching index or work tree."""
     with tempfile.TemporaryDirectory(prefix="scaffold-index-") as tmp:
         env = {**identity_env(root), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
@@ -153,7 +157,7 @@ def prepare(request: UpdateRequest) -> Prepared | Outcome:
     """Preflight checks and the render of the target version; an Outcome when up to date."""
     root = repo_root(request.path)
     recorded = read_answers(root)
-    _require_clean(root)
+    require_clean(root)
     target, ref = _choose_target(recorded, request.to)
     if target == recorded.version and not request.data:
         return Outcome(recorded.version, target, "up-to-date")
@@ -168,7 +172,7 @@ def prepare(request: UpdateRequest) -> Prepared | Outcome:
         with template_source(recorded.source, ref or None) as source:
             project = Path(tmp) / "new" / root.name
             rendered = render(source, project, data=data, named_after=root, drop_unknown=True)
-            new_pristine = _pristine_commit(
+            new_pristine = pristine_commit(
                 root, project, old_pristine, f"scaffold template v{target} (pristine render)"
             )
     return Prepared(
@@ -198,7 +202,7 @@ def _regenerate(root: Path, recorded: Recorded, project: Path) -> str:
         raise ScaffoldError(f"template v{recorded.version} is no longer available from {recorded.source}")
     with template_source(recorded.source, versions[recorded.version]) as source:
         render(source, project, data=recorded.answers, named_after=root, drop_unknown=True)
-    return _pristine_commit(root, project, None, f"scaffold template v{recorded.version} (pristine render)")
+    return pristine_commit(root, project, None, f"scaffold template v{recorded.version} (pristine render)")
 
 
 def _applicable(migrations: list[dict[str, Any]], current: Version, target: Version) -> list[dict[str, Any]]:
@@ -309,7 +313,7 @@ def plan(prepared: Prepared) -> Outcome:
     )
 
 
-def _restore(root: Path, state: dict[str, Any], *, clean: bool = False) -> None:
+def restore(root: Path, state: dict[str, Any], *, clean: bool = False) -> None:
     """Put HEAD, index, work tree and the pristine branch back as they were before."""
     git(root, "merge", "--abort", check=False)
     for reject in state.get("rejects", []):
@@ -332,7 +336,7 @@ def _restore(root: Path, state: dict[str, Any], *, clean: bool = False) -> None:
         git(root, "update-ref", "-d", f"refs/heads/{PRISTINE_BRANCH}", check=False)
 
 
-def _unmerged(root: Path) -> dict[str, set[int]]:
+def unmerged(root: Path) -> dict[str, set[int]]:
     stages: dict[str, set[int]] = {}
     for line in out(root, "ls-files", "--unmerged").splitlines():
         meta, path = line.split("\t", 1)
@@ -393,8 +397,8 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
                 prepared.new_pristine,
                 check=False,
             )
-            _git_path(root, "MERGE_HEAD").write_text(prepared.new_pristine + "\n")
-            _git_path(root, "MERGE_MSG").write_text(message + "\n")
+            git_path(root, "MERGE_HEAD").write_text(prepared.new_pristine + "\n")
+            git_path(root, "MERGE_MSG").write_text(message + "\n")
         else:
             merge = git(
                 root,
@@ -407,17 +411,17 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
                 prepared.new_pristine,
                 check=False,
             )
-        unmerged = _unmerged(root)
-        if merge.returncode != 0 and not unmerged:
+        stages = unmerged(root)
+        if merge.returncode != 0 and not stages:
             detail = (merge.stderr or merge.stdout).strip().splitlines()
             raise ScaffoldError(f"git merge failed: {detail[-1] if detail else merge.returncode}")
-        for path, stages in unmerged.items():
-            if 2 not in stages and 3 in stages:  # deleted by the user: stays deleted
+        for path, present in stages.items():
+            if 2 not in present and 3 in present:  # deleted by the user: stays deleted
                 git(root, "rm", "--quiet", "--cached", "--ignore-unmatch", "--", path)
                 (root / path).unlink(missing_ok=True)
-        conflicts = sorted(_unmerged(root))
+        conflicts = sorted(unmerged(root))
         if request.conflict == "rej":
-            _write_rejects(root, [p for p, s in _unmerged(root).items() if s >= {1, 2, 3}], state)
+            _write_rejects(root, [p for p, s in unmerged(root).items() if s >= {1, 2, 3}], state)
         if not conflicts:
             _run_migrations(root, prepared, "after")
             git(root, "add", "--all")
@@ -431,9 +435,9 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
         expected = "0" * 40 if prepared.regenerated else prepared.old_pristine  # 0s: must not exist
         git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", prepared.new_pristine, expected)
         if conflicts:
-            _git_path(root, STATE_FILE).write_text(json.dumps(state))
+            git_path(root, STATE_FILE).write_text(json.dumps(state))
     except BaseException:
-        _restore(root, state, clean=True)
+        restore(root, state, clean=True)
         raise
     outcome.branch = created or prepared.branch
     outcome.status = "conflicts" if conflicts else "updated"
@@ -444,10 +448,10 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
 def abort(path: Path) -> str:
     """Abandon an update that stopped on conflicts: everything back as it was before it."""
     root = repo_root(path)
-    state_file = _git_path(root, STATE_FILE)
+    state_file = git_path(root, STATE_FILE)
     if not state_file.is_file():
         raise ScaffoldError("no scaffold update is in progress")
     state = json.loads(state_file.read_text())
-    _restore(root, state)
+    restore(root, state)
     state_file.unlink()
     return str(state["branch"] or state["head"])
