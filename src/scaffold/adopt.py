@@ -140,7 +140,7 @@ def _answers(
             continue
         break
     for name in answers:
-        sources.setdefault(name, "asked" if ask is not None else "default")
+        sources.setdefault(name, "asked" if ask is not None else "default or derived")
     return answers, sources, notes
 
 
