@@ -49,6 +49,13 @@ def render(session: nox.Session) -> None:
 
 
 @nox.session
+def matrix(session: nox.Session) -> None:
+    """Render every valid option combination and run its own checks (`-- --covering`: CI's set)."""
+    session.install("-e", ".[test]")
+    session.run("python", "tests/run_matrix.py", *session.posargs)
+
+
+@nox.session
 def docs(session: nox.Session) -> None:
     """Regenerate the reference pages, then build the site strictly into build/site."""
     session.install("-e", ".[docs]")

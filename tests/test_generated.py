@@ -19,7 +19,7 @@ from conftest import find_python, render, tool
 # Every non-default answer value appears in at least one variant.
 VARIANTS: dict[str, list[str]] = {
     "defaults": [],
-    "tier1-py312-mit": [
+    "tier1-py312-mit-canary": [
         "project_name=Fraud Scoring",
         "python_version=3.12",
         "risk_tier=1",
@@ -27,8 +27,10 @@ VARIANTS: dict[str, list[str]] = {
         "slo_availability=99.95",
         "slo_latency_p95_ms=150",
         "owner_team=payments/fraud-ml",
+        "rollout=canary",
     ],
-    "tier3-bsd-long-names": [
+    "tier3-bsd-gitlab-long-names": [
+        "ci_provider=gitlab",
         "project_name=Long Service Name For The Ranking Risk Model Team",
         "package_name=a_really_long_python_package_name_for_this_service",
         "description=" + ("Ranks risky transactions for the review queue; " * 5)[:199].strip(),
@@ -117,3 +119,11 @@ def test_variant_with_its_own_python(name: str, tmp_path: Path) -> None:
     assert install.returncode == 0, install.stderr[-3000:]
     result = _run(variant, str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider")
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_variants_cover_every_option_value() -> None:
+    """CI's variants (above) use every value of every option at least once."""
+    from matrix import uncovered
+
+    variants = [dict(pair.split("=", 1) for pair in data) for data in VARIANTS.values()]
+    assert uncovered(variants) == {}

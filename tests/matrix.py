@@ -1,0 +1,83 @@
+"""The template's option matrix, computed from copier.yml: every valid combination, pruned.
+
+Options that shape the same files together (the CI provider's deploy steps depend on the
+rollout strategy, its scan gate on the risk tier) are crossed in full; the others do not
+interact and are cycled through those combinations, so each value still appears. `nox -s
+matrix` renders and checks every combination; `covering()` is the smallest set with every
+value of every option at least once (what CI runs, through tests/test_generated.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+# Options crossed in full: together they decide the pipeline's deploy and gate steps.
+INTERACTING = ("ci_provider", "rollout", "risk_tier")
+# Pairs that cannot be combined (none yet); each entry: ({option: value}, {option: value}).
+INVALID: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+
+def choices() -> dict[str, list[Any]]:
+    """Every visible question with choices, and its values, in copier.yml's order."""
+    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    found: dict[str, list[Any]] = {}
+    for name, spec in config.items():
+        if name.startswith("_") or not isinstance(spec, dict) or spec.get("when") is False:
+            continue
+        values = spec.get("choices")
+        if values:
+            found[name] = list(values.values()) if isinstance(values, dict) else list(values)
+    return found
+
+
+def _valid(combination: dict[str, Any]) -> bool:
+    return not any(
+        all(combination.get(k) == v for k, v in left.items())
+        and all(combination.get(k) == v for k, v in right.items())
+        for left, right in INVALID
+    )
+
+
+def full() -> list[dict[str, Any]]:
+    """The interacting options crossed, the others cycled; invalid pairs pruned."""
+    options = choices()
+    crossed = [name for name in INTERACTING if name in options]
+    cycled = [name for name in options if name not in crossed]
+    result = []
+    for index, values in enumerate(itertools.product(*(options[name] for name in crossed))):
+        combination = dict(zip(crossed, values, strict=True))
+        for name in cycled:
+            combination[name] = options[name][index % len(options[name])]
+        if _valid(combination):
+            result.append(combination)
+    return result
+
+
+def defaults() -> dict[str, Any]:
+    """The default value of every option with choices."""
+    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    return {name: config[name].get("default") for name in choices()}
+
+
+def uncovered(variants: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Option values that none of `variants` (answers given on top of the defaults) uses."""
+    answered = [{**defaults(), **variant} for variant in variants]
+    missing = {}
+    for name, values in choices().items():
+        used = {str(variant[name]) for variant in answered}
+        left = [value for value in values if str(value) not in used]
+        if left:
+            missing[name] = left
+    return missing
+
+
+def label(combination: dict[str, Any]) -> str:
+    """A short folder-safe name for a combination."""
+    return "-".join(
+        str(value).lower().replace(".", "").replace("licenseref-", "") for value in combination.values()
+    )

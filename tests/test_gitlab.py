@@ -1,0 +1,114 @@
+"""`ci_provider: gitlab`: one .gitlab-ci.yml with the GitHub workflows' stages and gates.
+
+Validated by the tools that consume it (check-jsonschema's GitLab CI schema, checkov's
+gitlab_ci framework) and by `scaffold check`; the generic variant tests (generated test
+suite, ruff, mypy, hadolint) run on it through `test_generated.py`'s GitLab variant.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from scaffold import conformance
+
+from conftest import render, tool
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render(tmp_path_factory.mktemp("gitlab") / "svc", "ci_provider=gitlab", "risk_tier=1")
+
+
+def _run(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=project, capture_output=True, text=True, check=False, timeout=600, env=os.environ
+    )
+
+
+def _pipeline(project: Path) -> dict[str, Any]:
+    return yaml.safe_load((project / ".gitlab-ci.yml").read_text())  # type: ignore[no-any-return]
+
+
+def test_files_follow_the_provider(project: Path) -> None:
+    assert not (project / ".github").exists()
+    assert (project / ".gitlab" / "CODEOWNERS").read_text().strip().endswith("* @ml-platform")
+    score = (project / "docs" / "ml-test-score.md").read_text()
+    assert "`.gitlab-ci.yml`" in score and ".github" not in score
+    assert ".github" not in (project / "docs" / "ONBOARDING.md").read_text()
+
+
+def test_pipeline_is_valid_for_gitlab_and_renovate(project: Path) -> None:
+    schema = _run(project, tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml")
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    renovate = _run(project, tool("check-jsonschema"), "--builtin-schema", "vendor.renovate", "renovate.json")
+    assert renovate.returncode == 0, renovate.stdout
+
+
+def test_checkov_reports_no_failure(project: Path) -> None:
+    result = _run(
+        project,
+        tool("checkov"),
+        "-f",
+        ".gitlab-ci.yml",
+        "--framework",
+        "gitlab_ci",
+        "--compact",
+        "--quiet",
+        "--skip-download",
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "Failed checks: 0" in result.stdout
+
+
+def test_same_stages_and_gates_as_github(project: Path) -> None:
+    pipeline = _pipeline(project)
+    assert pipeline["stages"] == ["lint", "test", "verify", "image", "staging", "production", "maintenance"]
+    assert pipeline["default"]["timeout"]
+    production = pipeline["deploy-production"]
+    assert production["environment"]["name"] == "production"
+    assert production["when"] == "manual" and production["allow_failure"] is False
+    assert production["needs"] == ["build", "deploy-staging"]
+    assert "--atomic" in " ".join(production["script"])
+    assert any("cosign verify" in line for line in production["script"])  # only signed images
+    assert {"AWS_ID_TOKEN", "SIGSTORE_ID_TOKEN"} <= set(production["id_tokens"])
+    assert pipeline["sign"]["id_tokens"]["SIGSTORE_ID_TOKEN"]["aud"] == "sigstore"
+    assert "rollback" in " ".join(pipeline["rollback-production"]["script"])
+    assert "HIGH,CRITICAL" in " ".join(pipeline["scan"]["script"])  # risk tier 1
+    assert pipeline["template-update"]["rules"][0]["if"].startswith('$CI_PIPELINE_SOURCE == "schedule"')
+    assert "scaffold check" in pipeline["lint"]["script"]
+
+
+def test_scaffold_check_passes_and_catches_breakage(project: Path, tmp_path: Path) -> None:
+    checks = conformance.select(["GP5", "GP701", "GP803"], None, deep=True)
+    results = {r.id: r for r in conformance.run(project, checks)}
+    assert {r.id: r.status for r in results.values()} == {
+        "GP501": "pass",
+        "GP502": "pass",
+        "GP701": "pass",
+        "GP803": "pass",
+    }
+
+    broken = tmp_path / "broken"
+    subprocess.run(["cp", "-r", str(project), str(broken)], check=True)
+    text = (broken / ".gitlab-ci.yml").read_text()
+    text = text.replace("image: debian:12.8-slim", "image: debian:latest")
+    text = text.replace("  when: manual\n  allow_failure: false\n", "")
+    text = text.replace(
+        "default:\n  image: $PYTHON_IMAGE\n  interruptible: true\n  timeout: 15m\n",
+        "default:\n  image: $PYTHON_IMAGE\n",
+    )
+    (broken / ".gitlab-ci.yml").write_text(text)
+    results = {r.id: r for r in conformance.run(broken, checks)}
+    assert results["GP501"].status == "fail"
+    found = " ".join(e.message for e in results["GP501"].evidence)
+    assert "debian:latest is not pinned" in found
+    assert "job lint has no timeout" not in found  # lint sets its own
+    assert "job tests has no timeout" in found
+    assert results["GP502"].status == "fail"
+    assert "manual production job" in results["GP502"].evidence[0].message
