@@ -189,3 +189,14 @@ def test_explain_reads_the_guide_of_the_recorded_template_version(tmp_path: Path
     report = _explain(project)
     assert "unavailable" in str(report["note"])
     assert len(report["files"]) > 60  # type: ignore[arg-type]
+
+
+def test_every_preset_is_a_valid_set_of_answers(tmp_path: Path) -> None:
+    from scaffold.render import Source, questionnaire_for
+    from scaffold.template import EMBEDDED_SOURCE
+
+    assert GUIDE is not None
+    questionnaire = questionnaire_for(Source(ROOT, EMBEDDED_SOURCE, None), tmp_path / "svc")
+    for preset in GUIDE.presets:
+        answers = questionnaire.resolve(preset.answers)  # raises on an invalid answer
+        assert {key: answers[key] for key in preset.answers} == preset.answers, preset.id

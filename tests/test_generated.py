@@ -29,8 +29,9 @@ VARIANTS: dict[str, list[str]] = {
         "owner_team=payments/fraud-ml",
         "rollout=canary",
     ],
-    "tier3-bsd-gitlab-long-names": [
+    "tier3-bsd-gitlab-mlflow-long-names": [
         "ci_provider=gitlab",
+        "model_registry=mlflow",
         "project_name=Long Service Name For The Ranking Risk Model Team",
         "package_name=a_really_long_python_package_name_for_this_service",
         "description=" + ("Ranks risky transactions for the review queue; " * 5)[:199].strip(),

@@ -321,3 +321,28 @@ def test_ingress_renders_when_enabled_and_needs_a_host(project: Path) -> None:
         assert ingress["spec"]["rules"][0]["host"] == "svc.ml.internal"
         with pytest.raises(helm_python.HelmError, match=r"ingress\.host is required"):
             chart.render(values={"ingress": {"enabled": True}}, name="svc", namespace="svc")
+
+
+def test_registry_settings_reach_the_pod(tmp_path: Path) -> None:
+    """model_registry: mlflow adds `config.modelUri`/`mlflowTrackingUri`, validated and passed on."""
+    helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
+    import kubernetes_validate
+
+    project = render(tmp_path / "svc", "model_registry=mlflow")
+    with helm_python.Chart.load(project / "deploy/helm/svc") as chart:
+        chart.validate_schema({"config": {"modelUri": "models:/svc@champion"}})
+        chart.validate_schema({"config": {"modelUri": "models:/svc/3"}})
+        for bad in ("s3://bucket/model", "models:/svc", "models:/svc@"):
+            with pytest.raises(helm_python.HelmError):
+                chart.validate_schema({"config": {"modelUri": bad}})
+        rendered = chart.render(
+            values={"config": {"modelUri": "models:/svc@champion"}}, name="svc", namespace="svc"
+        )
+    text = next(body for name, body in rendered.items() if name.endswith("/templates/configmap.yaml"))
+    (configmap,) = [doc for doc in yaml.safe_load_all(text) if doc]
+    kubernetes_validate.validate(configmap, "1.30.0", strict=True)
+    assert configmap["data"]["SVC_MODEL_URI"] == "models:/svc@champion"
+    assert configmap["data"]["SVC_MLFLOW_TRACKING_URI"].startswith("http")
+    default = render(tmp_path / "plain", "project_name=svc")
+    with helm_python.Chart.load(default / "deploy/helm/svc") as chart, pytest.raises(helm_python.HelmError):
+        chart.validate_schema({"config": {"modelUri": "models:/svc@champion"}})  # no registry here

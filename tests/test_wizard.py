@@ -31,7 +31,7 @@ def test_wizard_groups_explains_validates_and_derives(tmp_path: Path) -> None:
     child = _spawn(destination)
     child.expect("Start from a preset")
     child.expect("Custom: answer every question")
-    child.send(DOWN * 3 + "\r")  # after the three presets
+    child.send(DOWN * 4 + "\r")  # after the four presets
     child.expect("Identity")
     child.expect("Human-readable name")  # the one-line why
     child.expect("project name")
@@ -54,11 +54,13 @@ def test_wizard_groups_explains_validates_and_derives(tmp_path: Path) -> None:
     child.expect("owner email")
     child.send("\r")
     child.expect("Model and serving")
-    for name in ("python version", "model task", "serving"):
+    for name in ("python version", "model task", "serving", "model registry"):
         child.expect(name)
         child.send("\r")
-    child.expect("ci provider")
-    child.send("\r")
+    child.expect("Delivery")
+    for name in ("ci provider", "rollout"):
+        child.expect(name)
+        child.send("\r")
     child.expect("Service level objectives")
     child.expect("slo availability")
     child.send(CLEAR_LINE + "100\r")
@@ -88,7 +90,7 @@ def test_ctrl_c_in_the_wizard_writes_nothing(tmp_path: Path) -> None:
     destination = tmp_path / "svc"
     child = _spawn(destination)
     child.expect("Start from a preset")
-    child.send(DOWN * 3 + "\r")
+    child.send(DOWN * 4 + "\r")
     child.expect("project name")
     child.sendcontrol("c")
     child.expect(pexpect.EOF)
@@ -112,10 +114,10 @@ def test_wizard_preset_and_long_help(tmp_path: Path) -> None:
     child = _spawn(destination)
     child.expect("Start from a preset")
     child.expect("The common case")  # the highlighted preset's why
-    child.send(DOWN)  # the second preset: customer-facing
+    child.send(DOWN * 2)  # the third preset: customer-facing
     child.expect("Decisions that reach customers")
     child.send("\r")
-    child.expect("Preset answers: serving=online, ci_provider=github, risk_tier=1")
+    child.expect("Preset answers: serving=online, model_registry=mlflow, ci_provider=github, rollout=canary")
     child.expect(r"\? for more")
     child.expect("project name")
     child.send(CLEAR_LINE + "?\r")
@@ -133,7 +135,7 @@ def test_wizard_preset_and_long_help(tmp_path: Path) -> None:
     child.send(DOWN + "\r")  # 3.12
     child.expect("model task")
     child.send("\r")
-    child.expect("license")  # serving, CI, SLOs and risk tier came from the preset
+    child.expect("license")  # serving, registry, CI, rollout, SLOs and tier came from the preset
     child.send("\r")
     child.expect("Created")
     child.expect(pexpect.EOF)
@@ -142,6 +144,7 @@ def test_wizard_preset_and_long_help(tmp_path: Path) -> None:
     answers = yaml.safe_load((destination / ".copier-answers.yml").read_text())
     assert answers["project_name"] == "Preset Service"
     assert answers["python_version"] == "3.12"
+    assert (answers["model_registry"], answers["rollout"]) == ("mlflow", "canary")
     assert (answers["risk_tier"], answers["slo_availability"], answers["slo_latency_p95_ms"]) == (
         1,
         99.95,

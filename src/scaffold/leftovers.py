@@ -19,7 +19,11 @@ _ACTIONS_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 _GO_TEMPLATE_VARIABLE = re.compile(r"\{\{-?\s*\$[^}]*\}\}")
 _GRAFANA_LEGEND = re.compile(r'"legendFormat":\s*"[^"]*"')
 _CONFLICT = re.compile(r"^(<{7}|>{7}|={7}|\|{7})( |$)")
-_SKIPPED_DIRS = {".git", ".nox", ".venv", "node_modules", "__pycache__"}
+# Tool caches and build outputs (rendered manifests legitimately hold other tools' braces).
+_SKIPPED_DIRS = {
+    ".git", ".nox", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache",
+    ".ruff_cache", "build", "dist", "artifacts", "mlruns",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ GROUPS: dict[str, str] = {
     "python_version": "Model and serving",
     "model_task": "Model and serving",
     "serving": "Model and serving",
+    "model_registry": "Model and serving",
     "ci_provider": "Delivery",
     "rollout": "Delivery",
     "slo_availability": "Service level objectives",
