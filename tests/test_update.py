@@ -124,6 +124,9 @@ def test_conflicts_are_unmerged_diff3_entries_with_exit_3(project: Path) -> None
     )
     _commit_all(project, "resolve")
     assert _recorded_version(project) == "v0.2.0"
+    # The finished update leaves nothing behind that blocks the next one.
+    assert _update(project, "--to", "v0.2.0").code == 0
+    assert _update(project, "--abort").code == 2
 
 
 def test_abort_restores_everything(project: Path) -> None:
