@@ -1,10 +1,10 @@
-"""The template's option matrix, computed from copier.yml: every valid combination, pruned.
+"""The template's option matrix, computed from copier.yml.
 
 Options that shape the same files together (the CI provider's deploy steps depend on the
 rollout strategy, its scan gate on the risk tier) are crossed in full; the others do not
 interact and are cycled through those combinations, so each value still appears. `nox -s
-matrix` renders and checks every combination; `covering()` is the smallest set with every
-value of every option at least once (what CI runs, through tests/test_generated.py).
+matrix` renders and checks every combination; `uncovered()` tells which values a set of
+variants misses (CI's variants in tests/test_generated.py must miss none).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # Options crossed in full: together they decide the pipeline's deploy and gate steps.
+# (No pair of values is invalid today; when one is, copier.yml hides the question with
+# `when:` and the combination is pruned here.)
 INTERACTING = ("ci_provider", "rollout", "risk_tier")
-# Pairs that cannot be combined (none yet); each entry: ({option: value}, {option: value}).
-INVALID: list[tuple[dict[str, Any], dict[str, Any]]] = []
 
 
 def choices() -> dict[str, list[Any]]:
@@ -35,16 +35,8 @@ def choices() -> dict[str, list[Any]]:
     return found
 
 
-def _valid(combination: dict[str, Any]) -> bool:
-    return not any(
-        all(combination.get(k) == v for k, v in left.items())
-        and all(combination.get(k) == v for k, v in right.items())
-        for left, right in INVALID
-    )
-
-
 def full() -> list[dict[str, Any]]:
-    """The interacting options crossed, the others cycled; invalid pairs pruned."""
+    """The interacting options crossed, the others cycled through them."""
     options = choices()
     crossed = [name for name in INTERACTING if name in options]
     cycled = [name for name in options if name not in crossed]
@@ -53,8 +45,7 @@ def full() -> list[dict[str, Any]]:
         combination = dict(zip(crossed, values, strict=True))
         for name in cycled:
             combination[name] = options[name][index % len(options[name])]
-        if _valid(combination):
-            result.append(combination)
+        result.append(combination)
     return result
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -71,9 +72,14 @@ class Repo:
                 found.append(rel.as_posix())
         return sorted(found)
 
+    @cached_property
+    def config(self) -> dict[str, object]:
+        """The template's copier.yml (read once per repo)."""
+        return read_config(self.template_dir)
+
     def template_files(self) -> dict[str, Path]:
         """Generated path → the template file that produces it, for these answers."""
-        config = read_config(self.template_dir)
+        config = self.config
         base = self.template_dir / str(config.get("_subdirectory") or "")
         suffix = str(config.get("_templates_suffix", ".jinja"))
         env = SandboxedEnvironment()
@@ -97,7 +103,7 @@ class Repo:
 
     def answers_shaping(self, template_file: Path) -> dict[str, Any]:
         """The answers the template file's Jinja (and what it imports) or its path mention."""
-        config = read_config(self.template_dir)
+        config = self.config
         suffix = str(config.get("_templates_suffix", ".jinja"))
         base = self.template_dir / str(config.get("_subdirectory") or "")
         mentioned = " ".join(_JINJA.findall(template_file.relative_to(base).as_posix()))
