@@ -150,3 +150,61 @@ def test_wizard_preset_and_long_help(tmp_path: Path) -> None:
         99.95,
         150,
     )
+
+
+def test_adopt_asks_only_what_the_repo_does_not_say(tmp_path: Path) -> None:
+    """`scaffold adopt` on a terminal: inferred answers are not asked, the rest are."""
+    import subprocess
+
+    repo = tmp_path / "churn-scoring"
+    (repo / "src" / "churn_scoring").mkdir(parents=True)
+    (repo / "src" / "churn_scoring" / "__init__.py").write_text("")
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "churn-scoring"\ndescription = "Scores churn."\nrequires-python = ">=3.12"\n'
+    )
+    (repo / "CODEOWNERS").write_text("* @acme/churn\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], cwd=repo, check=True)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "scaffold", "adopt", str(repo), "--prefer", "*=ours"],
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(50, 200),
+        env={
+            "TERM": "xterm",
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@t",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@t",
+        },
+    )
+    asked = []
+    while True:
+        # A question's prompt: questionary's "?" then the name in bold (not the "(? for more)" hint).
+        index = child.expect([r"\?\x1b\[0;1m ([a-z][a-z ]*[a-z]) ", "Adopted as one commit"])
+        if index == 1:
+            break
+        question = child.match.group(1).strip()
+        if question in asked:
+            continue  # the same prompt redrawn: answered already
+        asked.append(question)
+        child.send(CLEAR_LINE + "churn@acme.example\r" if question == "owner email" else "\r")
+    # What the repo says (name, package, description, team, Python) is not asked again.
+    for known in ("project name", "package name", "description", "owner team", "python version"):
+        assert known not in asked
+    assert "owner email" in asked and "project slug" in asked  # not stated; the slug is derived
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    answers = yaml.safe_load((repo / ".copier-answers.yml").read_text())
+    assert (answers["project_name"], answers["owner_team"], answers["python_version"]) == (
+        "churn-scoring",
+        "acme/churn",
+        "3.12",
+    )
+    assert answers["owner_email"] == "churn@acme.example"
