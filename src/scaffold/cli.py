@@ -15,7 +15,6 @@ from . import __version__
 from .errors import EXIT_INTERRUPTED, ScaffoldError
 from .new import NewRequest, NewResult, generate
 from .update import Outcome
-from .wizard import Wizard
 
 if TYPE_CHECKING:
     from .adopt import AdoptOutcome
@@ -97,6 +96,8 @@ def new(
             preset=preset,
         )
         if interactive:
+            from .wizard import Wizard  # prompt_toolkit is only worth loading for a person
+
             result = generate(request, ask=Wizard(err_console))
         else:
             with err_console.status("Rendering the template…"):
@@ -351,6 +352,8 @@ def adopt_command(
         )
         interactive = not dry_run and fmt == "text" and sys.stdin.isatty() and sys.stdout.isatty()
         if interactive:
+            from .wizard import Wizard
+
             outcome = adopt(request, ask=Wizard(err_console))
         else:
             with err_console.status("Rendering the golden path and merging it…"):

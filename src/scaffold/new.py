@@ -14,13 +14,15 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ScaffoldError
 from .gitutil import git, identity_env
 from .guide import Guide, Preset, load_guide
 from .render import render, template_source
-from .wizard import Prompter
+
+if TYPE_CHECKING:  # the wizard pulls in prompt_toolkit: only imported where a person answers
+    from .wizard import Prompter
 
 # The unmodified render of the last applied template version, kept as a branch in the
 # project: `scaffold update` merges the next render into the user's branch from there.
@@ -113,7 +115,8 @@ def generate(request: NewRequest, ask: Prompter | None = None) -> NewResult:
     _check_destination(destination)
     with ExitStack() as stack:
         source = stack.enter_context(template_source(request.template, request.vcs_ref))
-        guide = load_guide(source.path)
+        # The guide is only needed for presets and the wizard's long help.
+        guide = load_guide(source.path) if (ask is not None or request.preset) else None
         if ask is not None and guide is not None:
             ask.long_help = dict(guide.questions)
         preset = _preset(request, guide, ask)
