@@ -36,6 +36,18 @@ ML_ALERT_SIGNALS = {
     "staleness": "model_trained_timestamp_seconds",
     "non-finite scores": "model_nonfinite_scores_total",
 }
+# A scoring job's signals: each run's gauges instead of a service's counters.
+BATCH_ALERT_SIGNALS = {
+    "drift": "model_feature_drift_psi",
+    "staleness": "model_trained_timestamp_seconds",
+    "failed runs": "batch_last_run_success",
+    "late runs": "batch_last_success_timestamp_seconds",
+    "rejected rows": "batch_rows_rejected",
+}
+DASHBOARD_TOPICS = {
+    "online": ("traffic", "error", "latency", "budget", "score", "drift", "null"),
+    "batch": ("run", "rows", "reject", "duration", "drift", "model age"),
+}
 
 
 def _verdict(evidence: list[Evidence]) -> Outcome:
@@ -56,6 +68,20 @@ def _line_of(text: str, needle: str) -> int | None:
 def _chart(root: Path) -> Path | None:
     charts = sorted(root.glob("deploy/helm/*/Chart.yaml")) or sorted(root.glob("**/Chart.yaml"))
     return charts[0].parent if charts else None
+
+
+def _serving(root: Path) -> str:
+    """How the repo serves predictions: its recorded answer, else what its chart deploys."""
+    answers = root / ".copier-answers.yml"
+    if answers.is_file():
+        recorded = (_yaml(answers.read_text()) or {}).get("serving")
+        if isinstance(recorded, str):
+            return recorded
+    chart = _chart(root)
+    templates = chart / "templates" if chart is not None else None
+    if templates is not None and any("kind: CronJob" in p.read_text() for p in templates.glob("*.yaml")):
+        return "batch"
+    return "online"
 
 
 def _rules_files(root: Path) -> list[Path]:
@@ -304,6 +330,19 @@ def _templates_contain(root: Path, required: dict[str, str], extra: list[Evidenc
     ),
 )
 def probes_and_scaling(root: Path) -> Outcome:
+    if _serving(root) == "batch":
+        return _templates_contain(
+            root,
+            {
+                "kind: CronJob": "a CronJob",
+                "concurrencyPolicy: Forbid": "no overlapping runs (concurrencyPolicy: Forbid)",
+                "backoffLimit:": "a retry limit (backoffLimit)",
+                "activeDeadlineSeconds:": "a run time limit (activeDeadlineSeconds)",
+                "resources:": "requests and limits",
+                "kind: NetworkPolicy": "a NetworkPolicy",
+                "kind: PrometheusRule": "a PrometheusRule",
+            },
+        )
     chart = _chart(root)
     extra = []
     if chart is not None:
@@ -345,10 +384,11 @@ def slo_file(root: Path) -> Outcome:
     if not path.is_file():
         return _missing("monitoring/slo.yaml", "the SLO file")
     objectives = (_yaml(path.read_text()) or {}).get("objectives", {})
+    needed = ("freshness", "rejects") if _serving(root) == "batch" else ("availability", "latency")
     return _verdict(
         [
             Evidence("monitoring/slo.yaml", None, f"no {name} objective")
-            for name in ("availability", "latency")
+            for name in needed
             if name not in objectives
         ]
     )
@@ -437,11 +477,12 @@ def recording_rule_names(root: Path) -> Outcome:
 
 @check(
     "GP405",
-    "ML alerts: drift, null rate, no predictions, staleness, non-finite",
+    "ML alerts for the serving mode",
     "Models fail quietly.",
     fix=(
-        "Keep alerts on drift, null rate, missing predictions, model staleness and non-finite "
-        "scores (the template's rules have them)."
+        "Online: alert on drift, null rate, missing predictions, model staleness and non-finite "
+        "scores. Batch: on drift, staleness, failed and late runs and rejected rows (the "
+        "template's rules have them)."
     ),
 )
 def ml_alerts(root: Path) -> Outcome:
@@ -449,10 +490,11 @@ def ml_alerts(root: Path) -> Outcome:
     recorded = " ".join(
         str(rule.get("expr", "")) for _, group in _rule_groups(root) for rule in group.get("rules", [])
     )
+    signals = BATCH_ALERT_SIGNALS if _serving(root) == "batch" else ML_ALERT_SIGNALS
     return _verdict(
         [
             Evidence("deploy/helm", None, f"no alert on {what} ({metric})")
-            for what, metric in ML_ALERT_SIGNALS.items()
+            for what, metric in signals.items()
             if metric not in expressions and metric not in recorded
         ]
     )
@@ -482,7 +524,7 @@ def dashboard(root: Path) -> Outcome:
     titles = " ".join(str(p.get("title", "")).lower() for p in data.get("panels", []))
     found += [
         Evidence(rel, None, f"no {topic} panel")
-        for topic in ("traffic", "error", "latency", "budget", "score", "drift", "null")
+        for topic in DASHBOARD_TOPICS.get(_serving(root), DASHBOARD_TOPICS["online"])
         if topic not in titles
     ]
     return _verdict(found)
