@@ -13,13 +13,12 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # Options crossed in full: together they decide the pipeline's deploy and gate steps.
-# (No pair of values is invalid today; when one is, copier.yml hides the question with
-# `when:` and the combination is pruned here.)
-INTERACTING = ("ci_provider", "rollout", "risk_tier")
+INTERACTING = ("serving", "ci_provider", "rollout", "risk_tier")
 
 
 def choices() -> dict[str, list[Any]]:
@@ -35,17 +34,33 @@ def choices() -> dict[str, list[Any]]:
     return found
 
 
+def _prune(combination: dict[str, Any]) -> dict[str, Any]:
+    """Drop the options copier.yml does not ask for this combination (`when:` false)."""
+    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    env = jinja2.Environment(autoescape=False)  # noqa: S701 - conditions, not HTML
+    kept = {}
+    for name, value in combination.items():
+        when = config[name].get("when", True) if isinstance(config[name], dict) else True
+        shown = env.from_string(when).render(**combination) if isinstance(when, str) else str(when)
+        if shown.strip().lower() not in {"false", "", "no", "0"}:
+            kept[name] = value
+    return kept
+
+
 def full() -> list[dict[str, Any]]:
-    """The interacting options crossed, the others cycled through them."""
+    """The interacting options crossed (unasked ones pruned, duplicates dropped), the others cycled."""
     options = choices()
     crossed = [name for name in INTERACTING if name in options]
     cycled = [name for name in options if name not in crossed]
+    cores: list[dict[str, Any]] = []
+    for values in itertools.product(*(options[name] for name in crossed)):
+        core = _prune(dict(zip(crossed, values, strict=True)))
+        if core not in cores:
+            cores.append(core)
     result = []
-    for index, values in enumerate(itertools.product(*(options[name] for name in crossed))):
-        combination = dict(zip(crossed, values, strict=True))
-        for name in cycled:
-            combination[name] = options[name][index % len(options[name])]
-        result.append(combination)
+    for index, core in enumerate(cores):
+        combination = {**core, **{name: options[name][index % len(options[name])] for name in cycled}}
+        result.append(_prune(combination))
     return result
 
 

@@ -63,8 +63,20 @@ def _wait_ready(url: str, server: subprocess.Popen[str], timeout: float = 600) -
     raise AssertionError(f"{url} was not ready within {timeout} s")
 
 
+@pytest.fixture(params=["online", "batch"])
+def onboarding_project(
+    request: pytest.FixtureRequest, default_project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The default (online) repo, and a batch scoring job."""
+    from conftest import render
+
+    if request.param == "online":
+        return default_project
+    return render(tmp_path_factory.mktemp("batch") / "scoring-job", "serving=batch")
+
+
 @pytest.mark.slow
-def test_generated_onboarding_guide_runs_end_to_end(default_project: Path, tmp_path: Path) -> None:
+def test_generated_onboarding_guide_runs_end_to_end(onboarding_project: Path, tmp_path: Path) -> None:
     """Every command of docs/ONBOARDING.md, in order, in a fresh virtualenv on a clean clone.
 
     Its first block is the README's quickstart, so this also proves the README.
@@ -72,13 +84,15 @@ def test_generated_onboarding_guide_runs_end_to_end(default_project: Path, tmp_p
     from conftest import tool
 
     tool("promtool")
+    default_project = onboarding_project
+    batch = yaml.safe_load((default_project / ".copier-answers.yml").read_text())["serving"] == "batch"
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(default_project), str(clone)], check=True)
     steps = onboarding_steps((clone / "docs" / "ONBOARDING.md").read_text())
     quickstart = quickstart_commands((clone / "README.md").read_text())
     assert len(quickstart) == 2
     assert steps[0].script.split("\n")[:2] == quickstart, "day 1 starts with the README's quickstart"
-    assert sum(step.ready_url is not None for step in steps) == 1
+    assert sum(step.ready_url is not None for step in steps) == (0 if batch else 1)
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -124,10 +138,18 @@ def test_generated_onboarding_guide_runs_end_to_end(default_project: Path, tmp_p
 
     assert re.search(r"\d+ passed", outputs[0]), outputs[0][-2000:]
     ran = [step.script for step in steps if not step.ready_url]
-    calls = outputs[ran.index(next(s for s in ran if s.startswith("curl -s http://127.0.0.1:8000/readyz")))]
-    assert '"label"' in calls and '"probabilities"' in calls, calls  # the prediction
     drill = outputs[ran.index(next(s for s in ran if "model_feature_drift_psi" in s))]
-    psi = [float(line.rsplit(" ", 1)[1]) for line in drill.strip().splitlines()]
+    if batch:
+        scored = outputs[ran.index(next(s for s in ran if "sample.predictions.csv" in s))]
+        assert "id,label,probability_" in scored, scored
+        assert re.search(r"^\s*2 \S+: Input should be greater than or equal to 0", drill, re.M), drill
+        psi = [float(line.rsplit(" ", 1)[1]) for line in drill.strip().splitlines()[-3:]]
+    else:
+        calls = outputs[
+            ran.index(next(s for s in ran if s.startswith("curl -s http://127.0.0.1:8000/readyz")))
+        ]
+        assert '"label"' in calls and '"probabilities"' in calls, calls  # the prediction
+        psi = [float(line.rsplit(" ", 1)[1]) for line in drill.strip().splitlines()]
     assert len(psi) == 3, drill
     assert min(psi) > 0.25, drill
     log = subprocess.run(["git", "log", "--format=%s"], cwd=clone, capture_output=True, text=True, check=True)
