@@ -29,6 +29,12 @@ VARIANTS: dict[str, list[str]] = {
         "owner_team=payments/fraud-ml",
         "rollout=canary",
     ],
+    "batch-nightly": [
+        "project_name=Churn Scoring Job",
+        "serving=batch",
+        "batch_schedule=30 1 * * 1-5",
+        "batch_max_delay_hours=72",
+    ],
     "tier3-bsd-gitlab-mlflow-long-names": [
         "ci_provider=gitlab",
         "model_registry=mlflow",

@@ -31,7 +31,7 @@ def test_wizard_groups_explains_validates_and_derives(tmp_path: Path) -> None:
     child = _spawn(destination)
     child.expect("Start from a preset")
     child.expect("Custom: answer every question")
-    child.send(DOWN * 4 + "\r")  # after the four presets
+    child.send(DOWN * 5 + "\r")  # after the five presets
     child.expect("Identity")
     child.expect("Human-readable name")  # the one-line why
     child.expect("project name")
@@ -90,7 +90,7 @@ def test_ctrl_c_in_the_wizard_writes_nothing(tmp_path: Path) -> None:
     destination = tmp_path / "svc"
     child = _spawn(destination)
     child.expect("Start from a preset")
-    child.send(DOWN * 4 + "\r")
+    child.send(DOWN * 5 + "\r")
     child.expect("project name")
     child.sendcontrol("c")
     child.expect(pexpect.EOF)

@@ -43,6 +43,8 @@ GROUPS: dict[str, str] = {
     "python_version": "Model and serving",
     "model_task": "Model and serving",
     "serving": "Model and serving",
+    "batch_schedule": "Model and serving",
+    "batch_max_delay_hours": "Model and serving",
     "model_registry": "Model and serving",
     "ci_provider": "Delivery",
     "rollout": "Delivery",

@@ -1,0 +1,139 @@
+"""`serving: batch`: the scoring job's chart, rules, image and checks, by the real tools.
+
+The generic variant tests (the generated test suite with the job run on real CSV and
+Parquet files, ruff, mypy, scaffold check) run on the batch variant of test_generated.py;
+its ONBOARDING.md runs in test_readme_commands.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from scaffold import conformance
+
+from conftest import render, tool
+
+pytestmark = pytest.mark.xdist_group("batch")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render(
+        tmp_path_factory.mktemp("batch") / "svc",
+        "serving=batch",
+        "batch_schedule=15 3 * * *",
+        "batch_max_delay_hours=30",
+    )
+
+
+def _run(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=project, capture_output=True, text=True, check=False, timeout=600, env=os.environ
+    )
+
+
+@pytest.fixture(scope="module")
+def manifests(project: Path) -> dict[str, list[dict[str, Any]]]:
+    pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
+    result = _run(project, sys.executable, "deploy/check_chart.py")  # helm lint + kubernetes-validate
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {
+        path.stem: [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+        for path in sorted((project / "build" / "manifests").glob("*.yaml"))
+    }
+
+
+def test_online_only_files_are_absent(project: Path) -> None:
+    for absent in (
+        "src/svc/api.py",
+        "src/svc/serve.py",
+        "tests/test_api.py",
+        "docs/runbooks/ModelNoPredictions.md",
+    ):
+        assert not (project / absent).exists(), absent
+    for present in ("src/svc/score.py", "tests/test_score.py", "docs/runbooks/BatchJobLate.md"):
+        assert (project / present).is_file(), present
+
+
+def test_cronjob_is_hardened_and_bounded(manifests: dict[str, list[dict[str, Any]]]) -> None:
+    assert set(manifests) == {"default", "staging", "production"}
+    for objects in manifests.values():
+        kinds = sorted(obj["kind"] for obj in objects)
+        assert kinds == ["ConfigMap", "CronJob", "NetworkPolicy", "PrometheusRule", "ServiceAccount"]
+        (cronjob,) = [obj for obj in objects if obj["kind"] == "CronJob"]
+        spec = cronjob["spec"]
+        assert spec["schedule"] == "15 3 * * *" and spec["concurrencyPolicy"] == "Forbid"
+        job = spec["jobTemplate"]["spec"]
+        assert job["backoffLimit"] >= 1 and job["activeDeadlineSeconds"] > 0
+        pod = job["template"]["spec"]
+        assert pod["restartPolicy"] == "Never" and pod["automountServiceAccountToken"] is False
+        (container,) = pod["containers"]
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert container["args"] == ["/data/incoming/latest.csv", "--output", "/data/predictions"]
+        assert {m["mountPath"] for m in container["volumeMounts"]} == {"/data", "/tmp"}
+        (policy,) = [obj for obj in objects if obj["kind"] == "NetworkPolicy"]
+        assert "ingress" not in policy["spec"] and "Ingress" in policy["spec"]["policyTypes"]
+
+
+def test_values_schema_guards_the_job(project: Path) -> None:
+    helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
+    with helm_python.Chart.load(project / "deploy/helm/svc") as chart:
+        chart.validate_schema({})
+        for bad in ({"job": {"schedule": "daily"}}, {"job": {"input": "data.json"}}, {"replicaCount": 2}):
+            with pytest.raises(helm_python.HelmError):
+                chart.validate_schema(bad)
+
+
+def test_checkov_reports_no_failure(project: Path, manifests: dict[str, list[dict[str, Any]]]) -> None:
+    result = _run(
+        project,
+        tool("checkov"),
+        "-d",
+        "build/manifests",
+        "--framework",
+        "kubernetes",
+        "--compact",
+        "--quiet",
+        "--skip-download",
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "Failed checks: 0" in result.stdout
+
+
+def test_rules_promtool_and_the_slo(project: Path) -> None:
+    promtool = tool("promtool")
+    rules = "deploy/helm/svc/files/prometheus-rules.yaml"
+    assert _run(project, promtool, "check", "rules", rules).returncode == 0
+    tested = _run(project, promtool, "test", "rules", "monitoring/tests/prometheus-rules.test.yaml")
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    alerts = {
+        r["alert"]: r
+        for g in yaml.safe_load((project / rules).read_text())["groups"]
+        for r in g["rules"]
+        if "alert" in r
+    }
+    assert set(alerts) == {
+        "BatchJobFailed",
+        "BatchJobLate",
+        "BatchRejectRateHigh",
+        "ModelFeatureDrift",
+        "ModelStale",
+    }
+    assert "> 30 * 3600" in alerts["BatchJobLate"]["expr"]
+    slo = yaml.safe_load((project / "monitoring/slo.yaml").read_text())
+    assert slo["objectives"]["freshness"]["max_delay_hours"] == 30
+
+
+def test_image_and_every_check(project: Path) -> None:
+    hadolint = _run(project, tool("hadolint"), "Dockerfile")
+    assert hadolint.returncode == 0, hadolint.stdout
+    results = conformance.run(project, conformance.select(None, None, deep=True))
+    failing = {r.id: r.evidence for r in results if r.status != "pass"}
+    assert failing == {}
