@@ -325,8 +325,9 @@ def _templates_contain(root: Path, required: dict[str, str], extra: list[Evidenc
     "Probes, resources and scaling objects",
     "Kubernetes can only keep a service up with these.",
     fix=(
-        "Give every container liveness and readiness probes and resource requests and limits; keep "
-        "the HPA and PodDisruptionBudget templates."
+        "Online: give every container liveness and readiness probes and resource requests and "
+        "limits; keep the HPA and PodDisruptionBudget templates. Batch: a CronJob with "
+        "concurrencyPolicy Forbid, backoffLimit, activeDeadlineSeconds and resources."
     ),
 )
 def probes_and_scaling(root: Path) -> Outcome:
@@ -375,8 +376,8 @@ def probes_and_scaling(root: Path) -> Outcome:
     "SLOs in one file",
     "Alerts and docs are derived from one definition of the objectives.",
     fix=(
-        "Keep `monitoring/slo.yaml` with availability and latency objectives; change them with "
-        "`scaffold update --data slo_availability=...`."
+        "Keep `monitoring/slo.yaml` with its objectives (online: availability and latency; batch: "
+        "freshness and rejects); change them with `scaffold update --data KEY=VALUE`."
     ),
 )
 def slo_file(root: Path) -> Outcome:
