@@ -98,9 +98,15 @@ def options_page() -> str:
         "| --- | --- | --- |",
     ]
     questions = _questions()
-    lines += [f"| [`{q.name}`](#{q.name}) | {q.type} | {_value(answers.get(q.name))} |" for q in questions]
+    lines += [
+        f"| [`{q.name}`](#{q.name}) | {q.type} | {_value(answers.get(q.name, q.default))} |"
+        for q in questions
+    ]
     for question in questions:
         lines += ["", f"## `{question.name}`", "", question.help, "", guide.questions.get(question.name, "")]
+        if isinstance(question.when, str):
+            condition = question.when.strip().removeprefix("{{").removesuffix("}}").strip()
+            lines += ["", f"Asked only when `{condition}`."]
         rules = _rules(question.validator)
         if rules:
             lines += ["", "Rules (the validator's messages):", ""]
