@@ -9,6 +9,7 @@ variants misses (CI's variants in tests/test_generated.py must miss none).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,15 @@ ROOT = Path(__file__).resolve().parents[1]
 INTERACTING = ("serving", "ci_provider", "rollout", "risk_tier")
 
 
+@functools.cache
+def _config() -> dict[str, Any]:
+    config: dict[str, Any] = yaml.safe_load((ROOT / "copier.yml").read_text())
+    return config
+
+
 def choices() -> dict[str, list[Any]]:
     """Every visible question with choices, and its values, in copier.yml's order."""
-    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    config = _config()
     found: dict[str, list[Any]] = {}
     for name, spec in config.items():
         if name.startswith("_") or not isinstance(spec, dict) or spec.get("when") is False:
@@ -36,7 +43,7 @@ def choices() -> dict[str, list[Any]]:
 
 def _prune(combination: dict[str, Any]) -> dict[str, Any]:
     """Drop the options copier.yml does not ask for this combination (`when:` false)."""
-    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    config = _config()
     env = jinja2.Environment(autoescape=False)  # noqa: S701 - conditions, not HTML
     kept = {}
     for name, value in combination.items():
@@ -66,7 +73,7 @@ def full() -> list[dict[str, Any]]:
 
 def defaults() -> dict[str, Any]:
     """The default value of every option with choices."""
-    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    config = _config()
     return {name: config[name].get("default") for name in choices()}
 
 

@@ -43,9 +43,8 @@ def test_files_follow_the_provider(project: Path) -> None:
     assert ".github" not in (project / "docs" / "ONBOARDING.md").read_text()
 
 
-def test_pipeline_is_valid_for_gitlab_and_renovate(project: Path) -> None:
-    schema = _run(project, tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml")
-    assert schema.returncode == 0, schema.stdout + schema.stderr
+def test_renovate_config_is_valid(project: Path) -> None:
+    """The pipeline's own schema check is GP803 (deep), run below."""
     renovate = _run(project, tool("check-jsonschema"), "--builtin-schema", "vendor.renovate", "renovate.json")
     assert renovate.returncode == 0, renovate.stdout
 

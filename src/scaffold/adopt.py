@@ -21,8 +21,7 @@ import fnmatch
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -153,12 +152,6 @@ def _files(root: Path, rev: str) -> set[str]:
     return set(out(root, "ls-tree", "-r", "--name-only", "-z", rev).split("\0")) - {""}
 
 
-@contextmanager
-def _empty_dir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="scaffold-empty-") as tmp:
-        yield Path(tmp)
-
-
 def _merge(
     root: Path, base_dir: Path, new_dir: Path, request: AdoptRequest, version: str | None
 ) -> AdoptOutcome:
@@ -257,7 +250,7 @@ def adopt(request: AdoptRequest, ask: Asker | None = None) -> AdoptOutcome:
             base_dir, note = stack.enter_context(legacy.old_render(record, trust=request.trust))
             notes.append(note if base_dir else f"{note}: files on both sides become conflicts")
         if base_dir is None:
-            base_dir = stack.enter_context(_empty_dir())
+            base_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="scaffold-empty-")))
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="scaffold-adopt-")))
         new_dir = tmp / "render" / root.name
         render(source, new_dir, data=answers, named_after=root)

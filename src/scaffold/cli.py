@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -19,6 +21,7 @@ from .update import Outcome
 if TYPE_CHECKING:
     from .adopt import AdoptOutcome
 
+T = TypeVar("T")
 err_console = Console(stderr=True, highlight=False)
 
 
@@ -26,6 +29,23 @@ def _fail(error: ScaffoldError) -> NoReturn:
     """Report a user-facing error as one line and exit with its code."""
     err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
     sys.exit(error.exit_code)
+
+
+def _answered(run: Callable[..., T], interactive: bool, status: str) -> T:
+    """Run `run` with the wizard for a person, or quietly under a spinner for scripts.
+
+    Ctrl-C is a one-line message and exit 130: everything that writes rolls back.
+    """
+    try:
+        if interactive:
+            from .wizard import Wizard  # prompt_toolkit is only worth loading for a person
+
+            return run(ask=Wizard(err_console))
+        with err_console.status(status):
+            return run()
+    except KeyboardInterrupt:
+        err_console.print("[red]interrupted[/red]; nothing was written")
+        sys.exit(EXIT_INTERRUPTED)
 
 
 NEW_EXAMPLES = """
@@ -95,18 +115,9 @@ def new(
             git=not no_git,
             preset=preset,
         )
-        if interactive:
-            from .wizard import Wizard  # prompt_toolkit is only worth loading for a person
-
-            result = generate(request, ask=Wizard(err_console))
-        else:
-            with err_console.status("Rendering the template…"):
-                result = generate(request)
+        result = _answered(partial(generate, request), interactive, "Rendering the template…")
     except ScaffoldError as error:
         _fail(error)
-    except KeyboardInterrupt:
-        err_console.print("[red]interrupted[/red]; nothing was written")
-        sys.exit(EXIT_INTERRUPTED)
     _print_next_steps(result)
 
 
@@ -351,13 +362,8 @@ def adopt_command(
             trust=trust,
         )
         interactive = not dry_run and fmt == "text" and sys.stdin.isatty() and sys.stdout.isatty()
-        if interactive:
-            from .wizard import Wizard
-
-            outcome = adopt(request, ask=Wizard(err_console))
-        else:
-            with err_console.status("Rendering the golden path and merging it…"):
-                outcome = adopt(request)
+        status = "Rendering the golden path and merging it…"
+        outcome = _answered(partial(adopt, request), interactive, status)
     except ScaffoldError as error:
         _fail(error)
     if fmt == "json":

@@ -23,6 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from .errors import ScaffoldError
 from .gitutil import git
 from .guide import Explainer, FileEntry, Guide, load_guide
+from .leftovers import GENERATED_DIRS
 from .render import ANSWERS_FILE
 from .template import EMBEDDED_SOURCE, read_config
 from .versions import read_answers
@@ -30,8 +31,6 @@ from .versions import read_answers
 _RAW = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}", re.S)
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 _IMPORT = re.compile(r"""\{%-?\s*(?:import|from|include)\s+["']([^"']+)["']""")
-# Folders a repo grows that the template never wrote (walked only without git).
-_NOT_SOURCE = {".git", ".nox", ".venv", "venv", "build", "dist", "artifacts", "__pycache__", ".mypy_cache"}
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class Repo:
         found = []
         for path in self.root.rglob("*"):
             rel = path.relative_to(self.root)
-            if path.is_file() and not (set(rel.parts) & _NOT_SOURCE):
+            if path.is_file() and not (set(rel.parts) & GENERATED_DIRS):
                 found.append(rel.as_posix())
         return sorted(found)
 

