@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,15 @@ ML_ALERT_SIGNALS = {
     "non-finite scores": "model_nonfinite_scores_total",
 }
 # A scoring job's signals: each run's gauges instead of a service's counters.
+STREAM_ALERT_SIGNALS = {
+    "drift": "model_feature_drift_psi",
+    "null rate": "model_missing_features",
+    "staleness": "model_trained_timestamp_seconds",
+    "non-finite scores": "model_nonfinite_scores_total",
+    "consumer lag": "stream_consumer_lag",
+    "dead letters": "stream_events_total",
+}
+
 BATCH_ALERT_SIGNALS = {
     "drift": "model_feature_drift_psi",
     "staleness": "model_trained_timestamp_seconds",
@@ -49,6 +59,12 @@ BATCH_ALERT_SIGNALS = {
 DASHBOARD_TOPICS = {
     "online": ("traffic", "error", "latency", "budget", "score", "drift", "null"),
     "batch": ("run", "rows", "reject", "duration", "drift", "model age"),
+    "streaming": ("throughput", "lag", "dead-letter", "processing", "score", "drift", "null"),
+}
+SLO_OBJECTIVES = {
+    "online": ("availability", "latency"),
+    "batch": ("freshness", "rejects"),
+    "streaming": ("backlog", "dead_letter"),
 }
 
 
@@ -81,8 +97,11 @@ def _serving(root: Path) -> str:
             return recorded
     chart = _chart(root)
     templates = chart / "templates" if chart is not None else None
-    if templates is not None and any("kind: CronJob" in p.read_text() for p in templates.glob("*.yaml")):
+    texts = [p.read_text() for p in templates.glob("*.yaml")] if templates is not None else []
+    if any("kind: CronJob" in text for text in texts):
         return "batch"
+    if any("kind: PodMonitor" in text for text in texts):
+        return "streaming"  # a consumer: scraped per pod, no Service to send traffic to
     return "online"
 
 
@@ -328,12 +347,14 @@ def _templates_contain(root: Path, required: dict[str, str], extra: list[Evidenc
     "Kubernetes can only keep a service up with these.",
     fix=(
         "Online: give every container liveness and readiness probes and resource requests and "
-        "limits; keep the HPA and PodDisruptionBudget templates. Batch: a CronJob with "
+        "limits; keep the HPA and PodDisruptionBudget templates. Streaming: the same probes and "
+        "resources, a PodDisruptionBudget and a PodMonitor. Batch: a CronJob with "
         "concurrencyPolicy Forbid, backoffLimit, activeDeadlineSeconds and resources."
     ),
 )
 def probes_and_scaling(root: Path) -> Outcome:
-    if _serving(root) == "batch":
+    serving = _serving(root)
+    if serving == "batch":
         return _templates_contain(
             root,
             {
@@ -354,23 +375,22 @@ def probes_and_scaling(root: Path) -> Outcome:
         replicas = (values.get("autoscaling") or {}).get("minReplicas", values.get("replicaCount", 1))
         if not isinstance(replicas, int) or replicas < 2:
             extra.append(Evidence(f"{_rel(root, chart)}/values.yaml", None, "fewer than 2 replicas"))
-    return _templates_contain(
-        root,
-        {
-            "livenessProbe:": "a liveness probe",
-            "path: /healthz": "liveness on /healthz",
-            "readinessProbe:": "a readiness probe",
-            "path: /readyz": "readiness on /readyz",
-            "startupProbe:": "a startup probe",
-            "resources:": "requests and limits",
-            "autoscaling/v2": "an HPA (autoscaling/v2)",
-            "policy/v1": "a PodDisruptionBudget (policy/v1)",
-            "kind: NetworkPolicy": "a NetworkPolicy",
-            "kind: ServiceMonitor": "a ServiceMonitor",
-            "kind: PrometheusRule": "a PrometheusRule",
-        },
-        extra,
-    )
+    needed = {
+        "livenessProbe:": "a liveness probe",
+        "path: /healthz": "liveness on /healthz",
+        "readinessProbe:": "a readiness probe",
+        "path: /readyz": "readiness on /readyz",
+        "startupProbe:": "a startup probe",
+        "resources:": "requests and limits",
+        "policy/v1": "a PodDisruptionBudget (policy/v1)",
+        "kind: NetworkPolicy": "a NetworkPolicy",
+        "kind: PrometheusRule": "a PrometheusRule",
+    }
+    if serving == "streaming":
+        needed["kind: PodMonitor"] = "a PodMonitor"
+    else:
+        needed |= {"autoscaling/v2": "an HPA (autoscaling/v2)", "kind: ServiceMonitor": "a ServiceMonitor"}
+    return _templates_contain(root, needed, extra)
 
 
 @check(
@@ -379,7 +399,8 @@ def probes_and_scaling(root: Path) -> Outcome:
     "Alerts and docs are derived from one definition of the objectives.",
     fix=(
         "Keep `monitoring/slo.yaml` with its objectives (online: availability and latency; batch: "
-        "freshness and rejects); change them with `scaffold update --data KEY=VALUE`."
+        "freshness and rejects; streaming: backlog and dead_letter); change them with "
+        "`scaffold update --data KEY=VALUE`."
     ),
 )
 def slo_file(root: Path) -> Outcome:
@@ -387,7 +408,7 @@ def slo_file(root: Path) -> Outcome:
     if not path.is_file():
         return _missing("monitoring/slo.yaml", "the SLO file")
     objectives = (_yaml(path.read_text()) or {}).get("objectives", {})
-    needed = ("freshness", "rejects") if _serving(root) == "batch" else ("availability", "latency")
+    needed = SLO_OBJECTIVES.get(_serving(root), SLO_OBJECTIVES["online"])
     return _verdict(
         [
             Evidence("monitoring/slo.yaml", None, f"no {name} objective")
@@ -484,7 +505,8 @@ def recording_rule_names(root: Path) -> Outcome:
     "Models fail quietly.",
     fix=(
         "Online: alert on drift, null rate, missing predictions, model staleness and non-finite "
-        "scores. Batch: on drift, staleness, failed and late runs and rejected rows (the "
+        "scores. Streaming: on drift, null rate, staleness, non-finite scores, consumer lag and "
+        "dead letters. Batch: on drift, staleness, failed and late runs and rejected rows (the "
         "template's rules have them)."
     ),
 )
@@ -493,7 +515,9 @@ def ml_alerts(root: Path) -> Outcome:
     recorded = " ".join(
         str(rule.get("expr", "")) for _, group in _rule_groups(root) for rule in group.get("rules", [])
     )
-    signals = BATCH_ALERT_SIGNALS if _serving(root) == "batch" else ML_ALERT_SIGNALS
+    signals = {"batch": BATCH_ALERT_SIGNALS, "streaming": STREAM_ALERT_SIGNALS}.get(
+        _serving(root), ML_ALERT_SIGNALS
+    )
     return _verdict(
         [
             Evidence("deploy/helm", None, f"no alert on {what} ({metric})")
@@ -773,10 +797,13 @@ def _run_tool(root: Path, command: list[str]) -> Outcome:
 
 @check(
     "GP801",
-    "promtool checks and tests the rules",
-    "Rules that do not load never alert.",
+    "promtool checks and tests the rules and parses the dashboard queries",
+    "Rules that do not load never alert; a panel whose query does not parse shows nothing.",
     deep=True,
-    fix="Run `promtool check rules` and `promtool test rules` locally and fix what they report.",
+    fix=(
+        "Run `promtool check rules` and `promtool test rules` locally and fix what they report; "
+        "a dashboard query named in the output must be valid PromQL."
+    ),
 )
 def promtool(root: Path) -> Outcome:
     tool = _installed("promtool", "apt-get install prometheus")
@@ -789,7 +816,27 @@ def promtool(root: Path) -> Outcome:
     status, evidence = _run_tool(root, [tool, "check", "rules", *rules])
     if status == "pass" and tests:
         status, evidence = _run_tool(root, [tool, "test", "rules", *tests])
+    if status == "pass":
+        status, evidence = _dashboard_queries_parse(root, tool)
     return status, evidence
+
+
+def _dashboard_queries_parse(root: Path, tool: str) -> Outcome:
+    """promtool has no bare query parser: each panel query becomes a recording rule it checks."""
+    rules = []
+    for path in sorted(root.glob("monitoring/dashboards/*.json")):
+        data = json.loads(path.read_text())
+        for panel in data.get("panels", []):
+            for target in panel.get("targets", []):
+                if target.get("expr"):
+                    record = f"dashboard:panel_{panel.get('id')}_{target.get('refId', 'A')}"
+                    rules.append({"record": record, "expr": target["expr"]})
+    if not rules:
+        return "pass", []
+    with tempfile.TemporaryDirectory() as folder:
+        rules_file = Path(folder) / "dashboard-queries.yaml"
+        rules_file.write_text(json.dumps({"groups": [{"name": "dashboard", "rules": rules}]}))
+        return _run_tool(root, [tool, "check", "rules", str(rules_file)])
 
 
 @check(

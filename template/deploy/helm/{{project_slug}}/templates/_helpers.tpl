@@ -44,6 +44,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
+{{/* "true" when an Argo Rollout runs the pods (online services only; a consumer has no rollout). */}}
+{{- define "service.canary" -}}
+{{- if and .Values.rollout (eq .Values.rollout.strategy "canary") }}true{{ end }}
+{{- end }}
+
 {{/* The image reference: by digest when one is set (what CI deploys), else by tag. */}}
 {{- define "service.image" -}}
 {{- if .Values.image.digest }}
