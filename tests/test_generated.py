@@ -35,6 +35,11 @@ VARIANTS: dict[str, list[str]] = {
         "batch_schedule=30 1 * * 1-5",
         "batch_max_delay_hours=72",
     ],
+    "stream-consumer": [
+        "project_name=Event Scorer",
+        "serving=streaming",
+        "stream_max_lag=5000",
+    ],
     "tier3-bsd-gitlab-mlflow-long-names": [
         "ci_provider=gitlab",
         "model_registry=mlflow",

@@ -63,16 +63,17 @@ def _wait_ready(url: str, server: subprocess.Popen[str], timeout: float = 600) -
     raise AssertionError(f"{url} was not ready within {timeout} s")
 
 
-@pytest.fixture(params=["online", "batch"])
+@pytest.fixture(params=["online", "batch", "streaming"])
 def onboarding_project(
     request: pytest.FixtureRequest, default_project: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    """The default (online) repo, and a batch scoring job."""
+    """The default (online) repo, a batch scoring job and a stream consumer."""
     from conftest import render
 
     if request.param == "online":
         return default_project
-    return render(tmp_path_factory.mktemp("batch") / "scoring-job", "serving=batch")
+    name = {"batch": "scoring-job", "streaming": "event-scorer"}[request.param]
+    return render(tmp_path_factory.mktemp(request.param) / name, f"serving={request.param}")
 
 
 @pytest.mark.slow
@@ -85,7 +86,10 @@ def test_generated_onboarding_guide_runs_end_to_end(onboarding_project: Path, tm
 
     tool("promtool")
     default_project = onboarding_project
-    batch = yaml.safe_load((default_project / ".copier-answers.yml").read_text())["serving"] == "batch"
+    serving = yaml.safe_load((default_project / ".copier-answers.yml").read_text())["serving"]
+    batch = serving == "batch"
+    if serving == "streaming":
+        tool("redis-server")
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(default_project), str(clone)], check=True)
     steps = onboarding_steps((clone / "docs" / "ONBOARDING.md").read_text())
@@ -96,22 +100,25 @@ def test_generated_onboarding_guide_runs_end_to_end(onboarding_project: Path, tm
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    port = _free_port()
+    port, redis_port = _free_port(), _free_port()
     prefix = yaml.safe_load((clone / ".copier-answers.yml").read_text())["package_name"].upper()
     # The venv first; then this environment's bin for `scaffold` (the platform's CLI).
     path = os.pathsep.join([str(venv / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]])
     env = {**os.environ, "PATH": path, "VIRTUAL_ENV": str(venv), f"{prefix}_PORT": str(port)}
+    # The guide's broker runs on a free port instead of 6379; only the consumer is told.
+    server_env = {**env, f"{prefix}_BROKER_URL": f"redis://127.0.0.1:{redis_port}"}
     env.pop("PYTHONPATH", None)
     servers: list[subprocess.Popen[str]] = []
     outputs: list[str] = []
     try:
         for step in steps:
             script = "set -euo pipefail\n" + step.script.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+            script = script.replace("6379", str(redis_port))
             if step.ready_url:
                 server = subprocess.Popen(
                     ["bash", "-c", script],
                     cwd=clone,
-                    env=env,
+                    env=server_env,
                     text=True,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT,
@@ -135,6 +142,8 @@ def test_generated_onboarding_guide_runs_end_to_end(onboarding_project: Path, tm
         for server in servers:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
+        if serving == "streaming":  # the guide started a daemonized broker
+            subprocess.run(["redis-cli", "-p", str(redis_port), "shutdown", "nosave"], check=False)
 
     assert re.search(r"\d+ passed", outputs[0]), outputs[0][-2000:]
     ran = [step.script for step in steps if not step.ready_url]
@@ -143,6 +152,11 @@ def test_generated_onboarding_guide_runs_end_to_end(onboarding_project: Path, tm
         scored = outputs[ran.index(next(s for s in ran if "sample.predictions.csv" in s))]
         assert "id,label,probability_" in scored, scored
         assert re.search(r"^\s*2 \S+: Input should be greater than or equal to 0", drill, re.M), drill
+        psi = [float(line.rsplit(" ", 1)[1]) for line in drill.strip().splitlines()[-3:]]
+    elif serving == "streaming":
+        sent = outputs[ran.index(next(s for s in ran if "XREAD BLOCK" in s))]
+        assert '"id":"first-event"' in sent and '"label"' in sent, sent  # the prediction
+        assert "dead letters: 10" in drill, drill
         psi = [float(line.rsplit(" ", 1)[1]) for line in drill.strip().splitlines()[-3:]]
     else:
         calls = outputs[

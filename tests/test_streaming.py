@@ -1,0 +1,167 @@
+"""`serving: streaming`: the consumer's chart, rules and checks, by the real tools.
+
+The generic variant tests (the generated test suite, which runs the consumer against a
+real redis-server and Kafka's in-memory test broker, ruff, mypy) run on the streaming
+variant of test_generated.py; its ONBOARDING.md runs in test_readme_commands.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from scaffold import conformance
+
+from conftest import render, tool
+
+pytestmark = pytest.mark.xdist_group("streaming")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render(tmp_path_factory.mktemp("streaming") / "svc", "serving=streaming", "stream_max_lag=2500")
+
+
+def _run(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=project, capture_output=True, text=True, check=False, timeout=600, env=os.environ
+    )
+
+
+@pytest.fixture(scope="module")
+def manifests(project: Path) -> dict[str, list[dict[str, Any]]]:
+    pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
+    result = _run(project, sys.executable, "deploy/check_chart.py")  # helm lint + kubernetes-validate
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {
+        path.stem: [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+        for path in sorted((project / "build" / "manifests").glob("*.yaml"))
+    }
+
+
+def test_only_the_consumer_files_are_rendered(project: Path) -> None:
+    for absent in (
+        "src/svc/api.py",
+        "src/svc/serve.py",
+        "src/svc/score.py",
+        "tests/test_api.py",
+        "docs/runbooks/ModelNoPredictions.md",
+        "docs/runbooks/BatchJobLate.md",
+        "deploy/helm/svc/templates/service.yaml",
+        "deploy/helm/svc/templates/rollout.yaml",
+    ):
+        assert not (project / absent).exists(), absent
+    for present in (
+        "src/svc/stream.py",
+        "tests/test_stream.py",
+        "docs/runbooks/StreamConsumerLagGrowing.md",
+        "docs/runbooks/StreamDeadLetterRateHigh.md",
+        "deploy/helm/svc/templates/podmonitor.yaml",
+    ):
+        assert (project / present).is_file(), present
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert "rollout" not in answers and "slo_availability" not in answers
+
+
+def test_consumer_deployment_is_hardened_and_reaches_only_its_broker(
+    manifests: dict[str, list[dict[str, Any]]],
+) -> None:
+    assert set(manifests) == {"default", "staging", "production"}
+    for objects in manifests.values():
+        kinds = sorted(obj["kind"] for obj in objects)
+        assert kinds == [
+            "ConfigMap",
+            "Deployment",
+            "HorizontalPodAutoscaler",
+            "NetworkPolicy",
+            "PodDisruptionBudget",
+            "PodMonitor",
+            "PrometheusRule",
+            "ServiceAccount",
+        ]
+        by_kind = {obj["kind"]: obj for obj in objects}
+        pod = by_kind["Deployment"]["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert by_kind["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+        config = by_kind["ConfigMap"]["data"]
+        assert config["SVC_BROKER_URL"].startswith("kafka://"), "Kafka is the production default"
+        assert config["SVC_INPUT_TOPIC"] == "svc.events"
+        policy = by_kind["NetworkPolicy"]["spec"]
+        (scrape,) = policy["ingress"]
+        assert scrape["from"][0]["namespaceSelector"]["matchLabels"] == {
+            "kubernetes.io/metadata.name": "monitoring"
+        }
+        broker = policy["egress"][1]["to"]
+        assert broker == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kafka"}}}]
+        endpoint = by_kind["PodMonitor"]["spec"]["podMetricsEndpoints"][0]
+        assert endpoint["path"] == "/metrics"
+        assert {"targetLabel": "app", "replacement": "svc"} in endpoint["relabelings"]
+
+
+def test_values_schema_guards_the_consumer(project: Path) -> None:
+    helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
+    with helm_python.Chart.load(project / "deploy/helm/svc") as chart:
+        chart.validate_schema({})
+        for bad in (
+            {"config": {"brokerUrl": "amqp://rabbit:5672"}},
+            {"config": {"inputTopic": "two words"}},
+            {"networkPolicy": {"brokerNamespaces": []}},
+            {"service": {"port": 80}},
+            {"rollout": {"strategy": "canary"}},
+        ):
+            with pytest.raises(helm_python.HelmError):
+                chart.validate_schema(bad)
+
+
+def test_checkov_reports_no_failure(project: Path, manifests: dict[str, list[dict[str, Any]]]) -> None:
+    result = _run(
+        project,
+        tool("checkov"),
+        "-d",
+        "build/manifests",
+        "--framework",
+        "kubernetes",
+        "--compact",
+        "--quiet",
+        "--skip-download",
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "Failed checks: 0" in result.stdout
+
+
+def test_stream_alerts_follow_the_answers(project: Path) -> None:
+    """promtool itself runs in the deep checks below (GP801)."""
+    rules = "deploy/helm/svc/files/prometheus-rules.yaml"
+    alerts = {
+        r["alert"]: r
+        for g in yaml.safe_load((project / rules).read_text())["groups"]
+        for r in g["rules"]
+        if "alert" in r
+    }
+    assert set(alerts) == {
+        "StreamConsumerLagGrowing",
+        "StreamDeadLetterRateHigh",
+        "ModelFeatureDrift",
+        "ModelFeatureNullRateHigh",
+        "ModelStale",
+        "ModelNonFiniteScores",
+    }
+    assert "> 2500" in alerts["StreamConsumerLagGrowing"]["expr"]
+    assert alerts["StreamConsumerLagGrowing"]["labels"]["severity"] == "page"
+    slo = yaml.safe_load((project / "monitoring/slo.yaml").read_text())
+    assert slo["objectives"]["backlog"]["max_lag_events"] == 2500
+
+
+def test_every_check_passes_with_every_validator(project: Path) -> None:
+    """Static and deep checks: promtool check/test and dashboard queries, hadolint, the CI linter, Helm."""
+    results = conformance.run(project, conformance.select(None, None, deep=True))
+    failing = {r.id: r.evidence for r in results if r.status != "pass"}
+    assert failing == {}
