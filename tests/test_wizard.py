@@ -10,6 +10,9 @@ import yaml
 
 pexpect = pytest.importorskip("pexpect")
 
+ROOT = Path(__file__).resolve().parents[1]
+PRESETS = yaml.safe_load((ROOT / "guide.yml").read_text())["presets"]
+
 CLEAR_LINE = "\x15"  # Ctrl-U: clear the pre-filled default
 DOWN = "\x1b[B"
 
@@ -31,7 +34,7 @@ def test_wizard_groups_explains_validates_and_derives(tmp_path: Path) -> None:
     child = _spawn(destination)
     child.expect("Start from a preset")
     child.expect("Custom: answer every question")
-    child.send(DOWN * 5 + "\r")  # after the five presets
+    child.send(DOWN * len(PRESETS) + "\r")  # after the presets
     child.expect("Identity")
     child.expect("Human-readable name")  # the one-line why
     child.expect("project name")
@@ -90,7 +93,7 @@ def test_ctrl_c_in_the_wizard_writes_nothing(tmp_path: Path) -> None:
     destination = tmp_path / "svc"
     child = _spawn(destination)
     child.expect("Start from a preset")
-    child.send(DOWN * 5 + "\r")
+    child.send(DOWN * len(PRESETS) + "\r")
     child.expect("project name")
     child.sendcontrol("c")
     child.expect(pexpect.EOF)

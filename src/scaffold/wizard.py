@@ -45,6 +45,7 @@ GROUPS: dict[str, str] = {
     "serving": "Model and serving",
     "batch_schedule": "Model and serving",
     "batch_max_delay_hours": "Model and serving",
+    "stream_max_lag": "Model and serving",
     "model_registry": "Model and serving",
     "ci_provider": "Delivery",
     "rollout": "Delivery",
