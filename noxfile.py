@@ -65,9 +65,10 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks: generation time vs plain copier, /predict latency vs a bare endpoint."""
+    """Benchmarks: generation and update vs plain copier, /predict and the consumer vs bare ones."""
     session.install("-e", ".[test]")
     session.run("python", "benchmarks/bench_generate.py")
     session.run("python", "benchmarks/bench_predict.py")
     session.run("python", "benchmarks/bench_update.py")
     session.run("python", "benchmarks/bench_fleet.py")
+    session.run("python", "benchmarks/bench_stream.py")
