@@ -163,6 +163,17 @@ def test_next_steps_are_printed(scaffold: Scaffold, tmp_path: Path) -> None:
     assert f"template v{__version__}" in result.stdout
     assert 'python -m pip install -e ".[dev]"' in result.stdout
     assert "nox -s tests" in result.stdout
+    assert "nox -s serve" in result.stdout and "docs/ONBOARDING.md" in result.stdout
+
+
+def test_next_steps_follow_the_serving_mode(scaffold: Scaffold, tmp_path: Path) -> None:
+    """Each mode's run command is a nox session its noxfile has."""
+    for serving, session in (("batch", "score"), ("streaming", "consume")):
+        project = tmp_path / serving
+        result = scaffold("new", str(project), "--defaults", "--no-git", "--data", f"serving={serving}")
+        assert result.code == 0, result.stderr
+        assert f"nox -s {session}" in result.stdout and "nox -s serve" not in result.stdout
+        assert f"def {session}(" in (project / "noxfile.py").read_text()
 
 
 def test_hostile_strings_are_data(tmp_path: Path) -> None:

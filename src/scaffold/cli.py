@@ -121,6 +121,14 @@ def new(
     _print_next_steps(result)
 
 
+# How each serving mode runs locally after `nox -s train` (the README says more).
+RUN_STEP = {
+    "online": "nox -s train && nox -s serve       # http://127.0.0.1:8000/docs",
+    "batch": "nox -s train && nox -s score -- FILE   # score a CSV or Parquet file",
+    "streaming": "nox -s train && nox -s consume     # needs a broker: README, 'Run it locally'",
+}
+
+
 def _print_next_steps(result: NewResult) -> None:
     answers = result.answers
     version = f" (template v{result.template_version})" if result.template_version else ""
@@ -132,7 +140,8 @@ def _print_next_steps(result: NewResult) -> None:
         f"cd {result.destination}",
         'python -m pip install -e ".[dev]"   # the service and its tools',
         "nox -s tests                        # train a model and run the tests",
-        "nox -s serve                        # http://127.0.0.1:8000/docs",
+        RUN_STEP.get(str(answers.get("serving")), RUN_STEP["online"]),
+        "docs/ONBOARDING.md                  # the first week, step by step",
     ]
     console.print("\nNext steps:")
     for step in steps:
