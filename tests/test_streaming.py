@@ -121,6 +121,32 @@ def test_values_schema_guards_the_consumer(project: Path) -> None:
                 chart.validate_schema(bad)
 
 
+def test_broker_credentials_can_come_from_a_secret(project: Path) -> None:
+    """A URL with a password belongs in a Secret; the pod's env then takes it from there."""
+    helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    values = {"config": {"brokerUrlSecret": {"name": "kafka-client", "key": "url"}}}
+    with helm_python.Chart.load(project / "deploy/helm/svc") as chart:
+        chart.validate_schema(values)
+        rendered = chart.render(values=values, name="svc", namespace="svc")
+        with pytest.raises(helm_python.HelmError):
+            chart.validate_schema({"config": {"brokerUrlSecret": {"name": "kafka-client"}}})
+    objects = [
+        doc
+        for name, text in rendered.items()
+        if name.endswith(".yaml")
+        for doc in yaml.safe_load_all(text)
+        if doc
+    ]
+    (deployment,) = [obj for obj in objects if obj.get("kind") == "Deployment"]
+    kubernetes_validate.validate(deployment, "1.30.0", strict=True)
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["env"] == [
+        {"name": "SVC_BROKER_URL", "valueFrom": {"secretKeyRef": {"name": "kafka-client", "key": "url"}}}
+    ]
+    assert "Secret kafka-client" in rendered["svc/templates/NOTES.txt"]
+
+
 def test_checkov_reports_no_failure(project: Path, manifests: dict[str, list[dict[str, Any]]]) -> None:
     result = _run(
         project,
