@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -170,3 +171,39 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _git(repo, "commit", "--quiet", "-am", "v0.3.0 (broken)")
     _git(repo, "tag", "v0.3.0")
     return repo
+
+
+def run_in(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    """A validator or the generated repo's own script, run inside the generated repo."""
+    return subprocess.run(
+        command, cwd=project, capture_output=True, text=True, check=False, timeout=600, env=os.environ
+    )
+
+
+def chart_manifests(project: Path) -> dict[str, list[dict[str, Any]]]:
+    """Run the generated `deploy/check_chart.py` (Helm lint and render, kubernetes-validate)
+    and return the objects it rendered, per environment."""
+    pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
+    result = run_in(project, sys.executable, "deploy/check_chart.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {
+        path.stem: [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+        for path in sorted((project / "build" / "manifests").glob("*.yaml"))
+    }
+
+
+def assert_checkov_passes(project: Path, *target: str, framework: str) -> None:
+    """checkov on `target` (e.g. `-d build/manifests`) reports no failed check."""
+    result = run_in(
+        project, tool("checkov"), *target, "--framework", framework, "--compact", "--quiet", "--skip-download"
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "Failed checks: 0" in result.stdout
+
+
+def failing_checks(project: Path) -> dict[str, Any]:
+    """Every golden-path check, static and deep (the real validators), that does not pass."""
+    from scaffold import conformance
+
+    results = conformance.run(project, conformance.select(None, None, deep=True))
+    return {r.id: r.evidence for r in results if r.status != "pass"}

@@ -7,18 +7,13 @@ its ONBOARDING.md runs in test_readme_commands.py.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from scaffold import conformance
-
-from conftest import render, tool
+from conftest import assert_checkov_passes, chart_manifests, failing_checks, render
 
 pytestmark = pytest.mark.xdist_group("batch")
 
@@ -33,21 +28,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
-def _run(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command, cwd=project, capture_output=True, text=True, check=False, timeout=600, env=os.environ
-    )
-
-
 @pytest.fixture(scope="module")
 def manifests(project: Path) -> dict[str, list[dict[str, Any]]]:
-    pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
-    result = _run(project, sys.executable, "deploy/check_chart.py")  # helm lint + kubernetes-validate
-    assert result.returncode == 0, result.stdout + result.stderr
-    return {
-        path.stem: [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
-        for path in sorted((project / "build" / "manifests").glob("*.yaml"))
-    }
+    return chart_manifests(project)
 
 
 def test_online_only_files_are_absent(project: Path) -> None:
@@ -92,19 +75,7 @@ def test_values_schema_guards_the_job(project: Path) -> None:
 
 
 def test_checkov_reports_no_failure(project: Path, manifests: dict[str, list[dict[str, Any]]]) -> None:
-    result = _run(
-        project,
-        tool("checkov"),
-        "-d",
-        "build/manifests",
-        "--framework",
-        "kubernetes",
-        "--compact",
-        "--quiet",
-        "--skip-download",
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-    assert "Failed checks: 0" in result.stdout
+    assert_checkov_passes(project, "-d", "build/manifests", framework="kubernetes")
 
 
 def test_batch_alerts_follow_the_answers(project: Path) -> None:
@@ -130,6 +101,4 @@ def test_batch_alerts_follow_the_answers(project: Path) -> None:
 
 def test_every_check_passes_with_every_validator(project: Path) -> None:
     """Static and deep checks: promtool check/test, hadolint, the CI linter, Helm lint."""
-    results = conformance.run(project, conformance.select(None, None, deep=True))
-    failing = {r.id: r.evidence for r in results if r.status != "pass"}
-    assert failing == {}
+    assert failing_checks(project) == {}

@@ -7,7 +7,6 @@ suite, ruff, mypy, hadolint) run on it through `test_generated.py`'s GitLab vari
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,12 @@ import yaml
 
 from scaffold import conformance
 
-from conftest import render, tool
+from conftest import assert_checkov_passes, render, run_in, tool
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render(tmp_path_factory.mktemp("gitlab") / "svc", "ci_provider=gitlab", "risk_tier=1")
-
-
-def _run(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command, cwd=project, capture_output=True, text=True, check=False, timeout=600, env=os.environ
-    )
 
 
 def _pipeline(project: Path) -> dict[str, Any]:
@@ -45,24 +38,13 @@ def test_files_follow_the_provider(project: Path) -> None:
 
 def test_renovate_config_is_valid(project: Path) -> None:
     """The pipeline's own schema check is GP803 (deep), run below."""
-    renovate = _run(project, tool("check-jsonschema"), "--builtin-schema", "vendor.renovate", "renovate.json")
+    schema = tool("check-jsonschema")
+    renovate = run_in(project, schema, "--builtin-schema", "vendor.renovate", "renovate.json")
     assert renovate.returncode == 0, renovate.stdout
 
 
 def test_checkov_reports_no_failure(project: Path) -> None:
-    result = _run(
-        project,
-        tool("checkov"),
-        "-f",
-        ".gitlab-ci.yml",
-        "--framework",
-        "gitlab_ci",
-        "--compact",
-        "--quiet",
-        "--skip-download",
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "Failed checks: 0" in result.stdout
+    assert_checkov_passes(project, "-f", ".gitlab-ci.yml", framework="gitlab_ci")
 
 
 def test_same_stages_and_gates_as_github(project: Path) -> None:
