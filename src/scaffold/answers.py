@@ -137,6 +137,16 @@ class Questionnaire:
         given; otherwise the rendered default is used. Hidden (`when: false`) questions
         contribute their default to later renders but are not returned.
         """
+        return self.resolve_context(provided, ask)[0]
+
+    def render_text(self, text: str, context: Mapping[str, Any]) -> str:
+        """A template string (e.g. `_message_after_copy`) rendered as Copier would."""
+        return str(self._render(text, context))
+
+    def resolve_context(
+        self, provided: Mapping[str, Any], ask: Asker | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The visible answers, and the whole render context (hidden values included)."""
         unknown = sorted(set(provided) - set(self.names))
         if unknown:
             raise ScaffoldError(
@@ -167,7 +177,7 @@ class Questionnaire:
             if rule:
                 raise AnswerError(question.name, value, rule)
             context[question.name] = answers[question.name] = value
-        return answers
+        return answers, context
 
     def _check_raw(self, question: Question, raw: Any, *, context: Mapping[str, Any]) -> str | None:
         try:

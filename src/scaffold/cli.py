@@ -121,14 +121,6 @@ def new(
     _print_next_steps(result)
 
 
-# How each serving mode runs locally after `nox -s train` (the README says more).
-RUN_STEP = {
-    "online": ("nox -s train && nox -s serve", "http://127.0.0.1:8000/docs"),
-    "batch": ("nox -s train && nox -s score -- FILE", "score a CSV or Parquet file"),
-    "streaming": ("nox -s train && nox -s consume", "needs a broker: README, 'Run it locally'"),
-}
-
-
 def _print_next_steps(result: NewResult) -> None:
     answers = result.answers
     version = f" (template v{result.template_version})" if result.template_version else ""
@@ -136,18 +128,8 @@ def _print_next_steps(result: NewResult) -> None:
     console.print(f"[green]Created[/green] {result.destination}{version}")
     if result.committed:
         console.print("A git repository with a first commit is ready.")
-    steps = [
-        (f"cd {result.destination}", ""),
-        ('python -m pip install -e ".[dev]"', "the service and its tools"),
-        ("nox -s tests", "train a model and run the tests"),
-        RUN_STEP.get(str(answers.get("serving")), RUN_STEP["online"]),
-        ("docs/ONBOARDING.md", "the first week, step by step"),
-    ]
-    width = max(len(command) for command, comment in steps if comment) + 2
-    console.print("\nNext steps:")
-    for command, comment in steps:
-        line = f"{command.ljust(width)}# {comment}" if comment else command
-        console.print(f"  {line}", markup=False)
+    if result.message.strip():  # the template's own next steps, as `copier copy` prints them
+        console.print("\n" + result.message.strip("\n"), markup=False, soft_wrap=True)
     if "project_slug" in answers:
         console.print(f"\nThe answers are in {result.destination / '.copier-answers.yml'}.")
 

@@ -49,6 +49,7 @@ class NewResult:
     answers: dict[str, Any]
     template_version: str | None
     committed: bool
+    message: str = ""  # the template's own next steps (`_message_after_copy`)
 
 
 def _check_destination(destination: Path) -> None:
@@ -131,4 +132,4 @@ def generate(request: NewRequest, ask: Prompter | None = None) -> NewResult:
         if destination.exists():
             destination.rmdir()  # checked empty above
         project.rename(destination)
-    return NewResult(destination, rendered.answers, rendered.version, request.git)
+    return NewResult(destination, rendered.answers, rendered.version, request.git, rendered.message)

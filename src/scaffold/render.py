@@ -51,6 +51,7 @@ class Rendered:
     version: str | None
     changelog: str = ""
     migrations: list[dict[str, Any]] = field(default_factory=list)
+    message: str = ""  # the template's `_message_after_copy`, rendered with these answers
 
 
 def _is_local_plain_dir(template: str) -> bool:
@@ -145,7 +146,7 @@ def render(
     questionnaire = questionnaire_for(source, named_after)
     if drop_unknown:
         data = {key: value for key, value in data.items() if key in questionnaire.names}
-    answers = questionnaire.resolve(data, ask=ask)
+    answers, context = questionnaire.resolve_context(data, ask=ask)
     try:
         # Already validated with the same validators and Jinja setup: as defaults, Copier
         # takes the answers without a second validation pass over each of them.
@@ -162,11 +163,13 @@ def render(
         raise _translate_copier_error(error) from error
     _record_source(project, source.record)
     changelog_file = source.path / "CHANGELOG.md"
-    raw = read_config(source.path).get("_migrations") or []
+    config = read_config(source.path)
+    raw = config.get("_migrations") or []
     migrations = [m for m in raw if isinstance(m, dict)] if isinstance(raw, list) else []
     return Rendered(
         answers,
         source.version,
         changelog_file.read_text() if changelog_file.is_file() else "",
         migrations,
+        questionnaire.render_text(str(config.get("_message_after_copy") or ""), context),
     )
