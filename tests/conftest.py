@@ -207,3 +207,10 @@ def failing_checks(project: Path) -> dict[str, Any]:
 
     results = conformance.run(project, conformance.select(None, None, deep=True))
     return {r.id: r.evidence for r in results if r.status != "pass"}
+
+
+def alert_rules(project: Path) -> dict[str, dict[str, Any]]:
+    """The generated chart's alerting rules by name (`deploy/helm/<slug>/files/prometheus-rules.yaml`)."""
+    (rules,) = project.glob("deploy/helm/*/files/prometheus-rules.yaml")
+    groups = yaml.safe_load(rules.read_text())["groups"]
+    return {rule["alert"]: rule for group in groups for rule in group["rules"] if "alert" in rule}

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import assert_checkov_passes, chart_manifests, failing_checks, render
+from conftest import alert_rules, assert_checkov_passes, chart_manifests, failing_checks, render
 
 pytestmark = pytest.mark.xdist_group("streaming")
 
@@ -137,13 +137,7 @@ def test_checkov_reports_no_failure(project: Path, manifests: dict[str, list[dic
 
 def test_stream_alerts_follow_the_answers(project: Path) -> None:
     """promtool itself runs in the deep checks below (GP801)."""
-    rules = "deploy/helm/svc/files/prometheus-rules.yaml"
-    alerts = {
-        r["alert"]: r
-        for g in yaml.safe_load((project / rules).read_text())["groups"]
-        for r in g["rules"]
-        if "alert" in r
-    }
+    alerts = alert_rules(project)
     assert set(alerts) == {
         "StreamConsumerLagGrowing",
         "StreamDeadLetterRateHigh",

@@ -40,11 +40,10 @@ ML_ALERT_SIGNALS = {
     "non-finite scores": "model_nonfinite_scores_total",
 }
 # A scoring job's signals: each run's gauges instead of a service's counters.
+# A consumer has the online service's ML signals except "no predictions" (no events is no
+# fault of its own), plus its backlog and dead letters.
 STREAM_ALERT_SIGNALS = {
-    "drift": "model_feature_drift_psi",
-    "null rate": "model_missing_features",
-    "staleness": "model_trained_timestamp_seconds",
-    "non-finite scores": "model_nonfinite_scores_total",
+    **{what: metric for what, metric in ML_ALERT_SIGNALS.items() if what != "no predictions"},
     "consumer lag": "stream_consumer_lag",
     "dead letters": "stream_events_total",
 }
