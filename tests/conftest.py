@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -93,6 +94,27 @@ def find_python(version: str) -> str | None:
 
 
 GIT_AS_TEST = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+
+
+def snapshot(project: Path) -> dict[str, str]:
+    """Every file of the work tree (tracked, untracked, ignored; symlinks by target), HEAD, refs, index.
+
+    Two snapshots are equal when nothing a person could see or use changed.
+    """
+    state: dict[str, str] = {}
+    for path in project.rglob("*"):
+        relative = path.relative_to(project)
+        if ".git" in relative.parts[:1]:
+            continue
+        if path.is_symlink():
+            state[str(relative)] = "-> " + os.readlink(path)
+        elif path.is_file():
+            state[str(relative)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    run = lambda *a: subprocess.run(["git", *a], cwd=project, capture_output=True, text=True).stdout  # noqa: E731
+    state["@HEAD"] = run("rev-parse", "HEAD") + run("symbolic-ref", "-q", "HEAD")
+    state["@refs"] = run("for-each-ref")
+    state["@index"] = run("ls-files", "--stage")
+    return state
 
 
 def _git(cwd: Path, *args: str) -> str:

@@ -28,12 +28,14 @@ from typing import Any, Literal
 
 from . import legacy
 from .answers import Asker
+from .changes import changed, produced, unmerged
 from .errors import AnswerError, ScaffoldError
-from .gitutil import git, out
+from .gitutil import git, out, stage_paths
+from .guard import current_branch, exclusive, git_path, obstructions, repo_root, require_clean, untracked
 from .infer import Inferred, infer
-from .new import PRISTINE_BRANCH
+from .journal import CONFLICTS, Journal, rollback
+from .pristine import PRISTINE_BRANCH, pristine_commit
 from .render import ANSWERS_FILE, Source, questionnaire_for, render, template_source
-from .update import STATE_FILE, git_path, pristine_commit, repo_root, require_clean, restore, unmerged
 
 ADOPT_BRANCH = "scaffold/adopt"
 Side = Literal["ours", "theirs"]
@@ -157,21 +159,30 @@ def _merge(
 ) -> AdoptOutcome:
     """Merge the golden-path render into a new branch of `root`; restore everything on failure."""
     head = out(root, "rev-parse", "HEAD")
-    branch = git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).stdout.strip() or None
-    state: dict[str, Any] = {
-        "head": head,
-        "branch": branch,
-        "created": None,
-        "old_pristine": None,
-        "rejects": [],
-    }
     label = f"v{version}" if version else "(unversioned)"
     message = f"Adopt the scaffold golden path {label}"
+    base = pristine_commit(root, base_dir, None, "Old template output (the merge base of the adoption)")
+    new = pristine_commit(root, new_dir, base, f"scaffold template {label} (pristine render)")
+    written = [p for p, s in changed(root, base, new).items() if s != "D"]
+    blocked = obstructions(root, written, _files(root, head))
+    if blocked:
+        raise ScaffoldError(
+            "the golden path writes where git tracks nothing here (ignored or untracked): "
+            f"{', '.join(blocked[:5])}; move them out of the way and retry"
+        )
+    journal = Journal(
+        root,
+        "adopt",
+        head,
+        current_branch(root),
+        created=ADOPT_BRANCH,
+        pristine_after=new,
+        untracked=untracked(root),
+    )
+    journal.save()  # before the first change: from here on, --abort can undo everything
     try:
-        base = pristine_commit(root, base_dir, None, "Old template output (the merge base of the adoption)")
-        new = pristine_commit(root, new_dir, base, f"scaffold template {label} (pristine render)")
         git(root, "switch", "--quiet", "--create", ADOPT_BRANCH)
-        state["created"] = ADOPT_BRANCH
+        journal.reached("branch-created")
         merge = git(
             root, "-c", "merge.conflictStyle=diff3", "merge-recursive", base, "--", "HEAD", new, check=False
         )
@@ -182,7 +193,7 @@ def _merge(
         ours, theirs, old = _files(root, head), _files(root, new), _files(root, base)
         # Nothing the golden path lacks is deleted: restore the team's files the merge dropped.
         for path in sorted(ours - theirs):
-            git(root, "checkout", head, "--", path)
+            git(root, "--literal-pathspecs", "checkout", head, "--", path)
         resolved: dict[str, str] = {}
         for path, present in unmerged(root).items():
             side: Side | None = next(
@@ -191,8 +202,8 @@ def _merge(
             if 2 not in present:  # the team deleted the old template's file: the golden path's comes in
                 side = "theirs"
             if side is not None:
-                git(root, "checkout", f"--{side}", "--", path)
-                git(root, "add", "--", path)
+                git(root, "--literal-pathspecs", "checkout", f"--{side}", "--", path)
+                git(root, "--literal-pathspecs", "add", "--", path)
                 resolved[path] = side
         conflicts = sorted(unmerged(root))
         git_path(root, "MERGE_HEAD").write_text(new + "\n")
@@ -215,17 +226,23 @@ def _merge(
             elif now not in (mine, None):
                 outcome.merged.append(path)
         if not conflicts:
-            git(root, "add", "--all")
+            stage_paths(root, produced(root, journal.untracked))
             tree = out(root, "write-tree")
             final = out(root, "commit-tree", tree, "-p", head, "-p", new, "-m", message)
+            journal.will_point_at(final)
             git(root, "merge", "--quit", check=False)
-            git(root, "reset", "--quiet", "--soft", final)
+            git(root, "update-ref", "-m", f"scaffold: {message}", "HEAD", final, head)
         git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", new, "0" * 40)
-        if conflicts:
-            git_path(root, STATE_FILE).write_text(json.dumps(state))
+        journal.reached("pristine-moved")
     except BaseException:
-        restore(root, state, clean=True)
+        rollback(journal, clean=True)
+        journal.remove()
         raise
+    if conflicts:
+        journal.stage = CONFLICTS
+        journal.save()
+    else:
+        journal.remove()
     return outcome
 
 
@@ -240,9 +257,10 @@ def _passing(root: Path) -> tuple[list[str], int]:
 def adopt(request: AdoptRequest, ask: Asker | None = None) -> AdoptOutcome:
     """Adopt the repository at `request.path` (or plan it, with `dry_run`)."""
     root = repo_root(request.path)
-    _preflight(root)
-    record = legacy.find_record(root)
     with ExitStack() as stack:
+        stack.enter_context(exclusive(root))
+        _preflight(root)
+        record = legacy.find_record(root)
         source = stack.enter_context(template_source(request.template, request.vcs_ref))
         answers, sources, notes = _answers(root, source, request, record, ask)
         base_dir: Path | None = None

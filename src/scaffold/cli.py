@@ -172,8 +172,7 @@ def update(
 
     try:
         if abort:
-            back = updating.abort(path)
-            Console(highlight=False).print(f"Update abandoned; back on {back} as before.", markup=False)
+            _abandoned(*updating.abort(path))
             return
         request = updating.UpdateRequest(
             path=path,
@@ -183,11 +182,7 @@ def update(
             data=parse_data(list(pairs), None),
             trust=trust,
         )
-        prepared = updating.prepare(request)
-        if isinstance(prepared, updating.Outcome):
-            _report(prepared)
-            return
-        outcome = updating.plan(prepared) if dry_run else updating.apply(prepared, request)
+        outcome = updating.execute(request, dry_run=dry_run)
     except ScaffoldError as error:
         _fail(error)
     except KeyboardInterrupt:
@@ -207,8 +202,7 @@ def plan(path: Path, to: str | None, fmt: str) -> None:
     from . import update as updating
 
     try:
-        prepared = updating.prepare(updating.UpdateRequest(path=path, to=to))
-        outcome = prepared if isinstance(prepared, updating.Outcome) else updating.plan(prepared)
+        outcome = updating.execute(updating.UpdateRequest(path=path, to=to), dry_run=True)
     except ScaffoldError as error:
         _fail(error)
     if fmt == "json":
@@ -222,7 +216,7 @@ def plan(path: Path, to: str | None, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def check_update(path: Path, fmt: str) -> None:
     """Exit 0 when the repository is on the latest template version, 1 when behind, 2 on error."""
-    from .update import repo_root
+    from .guard import repo_root
     from .versions import available_versions, read_answers
 
     try:
@@ -238,6 +232,15 @@ def check_update(path: Path, fmt: str) -> None:
     else:
         click.echo(f"up to date: template v{recorded.version}")
     sys.exit(1 if behind else 0)
+
+
+def _abandoned(where: str, problems: list[str], what: str = "Update") -> None:
+    """Report an abort; refs someone else moved meanwhile are named, not reset (exit 2)."""
+    Console(highlight=False).print(f"{what} abandoned; back on {where} as before.", markup=False)
+    for problem in problems:
+        err_console.print(f"warning: {problem}", markup=False, highlight=False)
+    if problems:
+        sys.exit(2)
 
 
 def _outcome_json(outcome: Outcome) -> dict[str, object]:
@@ -275,8 +278,17 @@ def _report(outcome: Outcome) -> None:
         console.print(f"Stopped on {len(outcome.conflicts)} conflict(s) on {outcome.branch}:", markup=False)
         for path in outcome.conflicts:
             console.print(f"  {path}", markup=False)
+        if outcome.rejects:
+            console.print("Your version of each is kept; the template's change is in:", markup=False)
+            for reject in outcome.rejects:
+                console.print(f"  {reject}", markup=False)
+        how = (
+            "apply what you want from the .rej files"
+            if outcome.rejects
+            else "resolve each (markers <<<<<<< ||||||| ======= >>>>>>>)"
+        )
         console.print(
-            "Resolve each (markers <<<<<<< ||||||| ======= >>>>>>>), `git add` it, then `git commit`;\n"
+            f"To finish: {how}, `git add` each file, then `git commit`;\n"
             "or abandon the update with `scaffold update --abort`.",
             markup=False,
         )
@@ -341,8 +353,7 @@ def adopt_command(
 
     try:
         if abort:
-            where = abort_update(path)
-            click.echo(f"Adoption abandoned; back on {where}.")
+            _abandoned(*abort_update(path), what="Adoption")
             return
         request = AdoptRequest(
             path=path,

@@ -20,3 +20,7 @@ class AnswerError(ScaffoldError):
         self.value = value
         self.rule = rule
         super().__init__(f"invalid answer for {question} ({value!r}): {rule}")
+
+
+class BusyError(ScaffoldError):
+    """Another scaffold process holds the repository's lock (nothing was changed)."""

@@ -20,8 +20,9 @@ import yaml
 from packaging.version import Version
 
 from . import conformance
-from .errors import ScaffoldError
+from .errors import BusyError, ScaffoldError
 from .gitutil import git
+from .guard import exclusive, repo_root
 from .versions import available_versions, read_answers
 
 SKIPPED_DIRS = {".git", ".nox", ".venv", "node_modules", "__pycache__"}
@@ -207,6 +208,11 @@ def _update_one(path: Path, to: str | None, trust: bool) -> UpdateReport:
         return UpdateReport(str(path), "failed", "not a git repository")
     if dirty.stdout.strip():
         return UpdateReport(str(path), "skipped", "dirty work tree: never touched")
+    try:
+        with exclusive(repo_root(path)):
+            pass  # free now; the update itself takes the lock again and refuses if it lost the race
+    except BusyError as busy:
+        return UpdateReport(str(path), "skipped", f"being changed by another process: {busy}")
     command = [sys.executable, "-m", "scaffold", "update", str(path)] + (["--to", to] if to else [])
     command += ["--trust"] if trust else []
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
@@ -214,6 +220,8 @@ def _update_one(path: Path, to: str | None, trust: bool) -> UpdateReport:
     if result.returncode == 0:
         done = "nothing to do" in result.stdout
         return UpdateReport(str(path), "up-to-date" if done else "updated", last[-1] if last else "")
+    if "another scaffold command" in result.stderr:
+        return UpdateReport(str(path), "skipped", f"being changed by another process: {last[-1]}")
     if result.returncode == 3:
         return UpdateReport(
             str(path), "conflicts", "resolve on the update branch, or `scaffold update --abort`"

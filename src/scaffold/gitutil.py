@@ -1,4 +1,11 @@
-"""Thin helpers around the git command line: one place for errors and identities."""
+"""Thin helpers around the git command line: one place for errors, identities and hooks.
+
+Every git command scaffold runs has the repository's hooks switched off (`core.hooksPath`
+pointing at nothing, given through the environment so it wins over any configuration):
+scaffold's internal branch switches and commits are not the person's, so no
+`post-checkout` or `prepare-commit-msg` hook may run inside them or add to what they commit.
+Output that names paths is read with `-z` (see `nul_split`), never from git's quoted form.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +19,14 @@ from pathlib import Path
 from .errors import ScaffoldError
 
 
-def identity_env(cwd: Path) -> dict[str, str]:
-    """The environment for git, with a fallback identity when none is configured."""
-    return {**os.environ, **dict(_fallback_identity(str(cwd.resolve())))}
+def git_env(cwd: Path) -> dict[str, str]:
+    """The environment for git: a fallback identity where none is configured, hooks off."""
+    env = {**os.environ, **dict(_fallback_identity(str(cwd.resolve())))}
+    count = int(env.get("GIT_CONFIG_COUNT", "0") or "0")
+    env[f"GIT_CONFIG_KEY_{count}"] = "core.hooksPath"
+    env[f"GIT_CONFIG_VALUE_{count}"] = os.devnull
+    env["GIT_CONFIG_COUNT"] = str(count + 1)
+    return env
 
 
 @lru_cache(maxsize=128)
@@ -56,7 +68,9 @@ def git(
         cwd=cwd,
         capture_output=True,
         text=True,
-        env=dict(env) if env is not None else identity_env(cwd),
+        encoding="utf-8",
+        errors="surrogateescape",  # file names need not be UTF-8; they round-trip as str
+        env=dict(env) if env is not None else git_env(cwd),
         input=input_text,
         check=False,
     )
@@ -67,5 +81,31 @@ def git(
 
 
 def out(cwd: Path, *args: str) -> str:
-    """Stripped standard output of a git command that must succeed."""
+    """Stripped standard output of a git command that must succeed (not for `-z` output)."""
     return git(cwd, *args).stdout.strip()
+
+
+def nul_split(text: str) -> list[str]:
+    """The fields of `-z` output: paths exactly as stored, whatever characters they hold."""
+    return [field for field in text.split("\0") if field]
+
+
+def paths(cwd: Path, *args: str) -> list[str]:
+    """The paths a `-z` git listing command prints (ls-files, ls-tree --name-only, diff --name-only)."""
+    return nul_split(git(cwd, args[0], "-z", *args[1:]).stdout)
+
+
+def stage_paths(cwd: Path, names: list[str], env: Mapping[str, str] | None = None) -> None:
+    """`git add -A` exactly these paths (literal, not patterns), whatever they are named."""
+    if names:
+        git(
+            cwd,
+            "--literal-pathspecs",
+            "add",
+            "--all",
+            "--force",
+            "--pathspec-from-file=-",
+            "--pathspec-file-nul",
+            input_text="\0".join(names) + "\0",
+            env=env,
+        )

@@ -17,16 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ScaffoldError
-from .gitutil import git, identity_env
+from .gitutil import git, git_env
 from .guide import Guide, Preset, load_guide
+from .pristine import PRISTINE_BRANCH
 from .render import render, template_source
 
 if TYPE_CHECKING:  # the wizard pulls in prompt_toolkit: only imported where a person answers
     from .wizard import Prompter
-
-# The unmodified render of the last applied template version, kept as a branch in the
-# project: `scaffold update` merges the next render into the user's branch from there.
-PRISTINE_BRANCH = "scaffold/pristine"
 
 
 @dataclass(frozen=True)
@@ -90,7 +87,7 @@ def _commit(project: Path, message: str) -> None:
     if shutil.which("git") is None:
         raise ScaffoldError("git is not installed; install it or pass --no-git")
     git(project, "init", "--quiet", "--initial-branch=main")
-    env = identity_env(project)  # probed once, not per command
+    env = git_env(project)  # probed once, not per command
     git(project, "add", "--all", env=env)
     git(project, "commit", "--quiet", "--no-verify", "--message", message, env=env)
     git(project, "branch", PRISTINE_BRANCH, env=env)

@@ -5,14 +5,18 @@ The project keeps the pristine render of each applied template version on the br
 the recorded answers, off to the side, stores it as the next pristine commit, and lets
 git three-way merge it into the user's branch: the merge base is the pristine commit
 the branch last merged, found by git itself. Conflicts are ordinary unmerged entries
-with diff3 markers. Any failure puts HEAD, index and work tree back as they were.
+with diff3 markers.
+
+The update only touches what it owns. One update runs at a time (a lock); unsafe
+states are refused before anything changes; a journal is written before the first
+change, so any failure, a kill included, can be rolled back exactly; only the paths the
+merge and the migrations produced are staged; files git does not track are never
+written, staged or deleted; git hooks never run inside it.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import subprocess
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,24 +24,27 @@ from typing import Any, Literal
 
 from packaging.version import Version
 
+from . import migrations as migrating
+from .changes import Change, changed, classify, predicted_conflicts, produced, unmerged
 from .errors import ScaffoldError
-from .gitutil import git, identity_env, out
-from .new import PRISTINE_BRANCH
+from .gitutil import git, out, paths, stage_paths
+from .guard import (
+    create_file,
+    current_branch,
+    exclusive,
+    fresh_name,
+    git_path,
+    obstructions,
+    repo_root,
+    require_clean,
+    untracked,
+)
+from .journal import CONFLICTS, RUNNING, Journal, rollback
+from .pristine import PRISTINE_BRANCH, pristine_commit
 from .render import render, template_source
-from .versions import Recorded, available_versions, parse_version, read_answers
+from .versions import Recorded, available_versions, changelog_between, parse_version, read_answers
 
 EXIT_CONFLICTS = 3
-STATE_FILE = "scaffold-update.json"
-Change = Literal[
-    "template-only",
-    "user-only",
-    "merged",
-    "conflict",
-    "user-deleted",
-    "user-deleted-template-changed",
-    "template-deleted",
-    "modify-delete-conflict",
-]
 
 
 @dataclass(frozen=True)
@@ -81,39 +88,45 @@ class Outcome:
     conflicts: list[str] = field(default_factory=list)
     branch: str | None = None
     changelog: str = ""
+    rejects: list[str] = field(default_factory=list)
 
 
-def repo_root(path: Path) -> Path:
-    """The top of the git work tree containing `path`."""
-    result = git(path, "rev-parse", "--show-toplevel", check=False)
-    if result.returncode != 0:
-        raise ScaffoldError(f"{path} is not inside a git repository")
-    return Path(result.stdout.strip())
+def execute(request: UpdateRequest, *, dry_run: bool = False) -> Outcome:
+    """Plan or apply an update while holding the repository's lock."""
+    root = repo_root(request.path)
+    with exclusive(root):
+        prepared = prepare(request)
+        if isinstance(prepared, Outcome):
+            return prepared
+        return plan(prepared) if dry_run else apply(prepared, request)
 
 
-def git_path(root: Path, name: str) -> Path:
-    """A file inside the repository's git directory (worktree-aware)."""
-    path = Path(out(root, "rev-parse", "--git-path", name))
-    return path if path.is_absolute() else root / path
-
-
-def require_clean(root: Path) -> None:
-    """Refuse a repo with changes or an unfinished merge; forget an update the person finished."""
-    state = git_path(root, STATE_FILE)
-    if state.exists() and not git_path(root, "MERGE_HEAD").exists():
-        state.unlink()  # resolved and committed (or ended with git itself): nothing to resume
-    if git_path(root, "MERGE_HEAD").exists() or git_path(root, STATE_FILE).exists():
-        raise ScaffoldError("an update or merge is in progress: finish it or run `scaffold update --abort`")
-    status = out(root, "status", "--porcelain", "--untracked-files=all")
-    if status:
-        first = status.splitlines()[0][3:]
+def _check_journal(root: Path) -> None:
+    """Forget the journal of an update the person finished; refuse while one is unfinished."""
+    journal = Journal.load(root)
+    if journal is None:
+        return
+    if journal.stage == CONFLICTS and not os.path.lexists(git_path(root, "MERGE_HEAD")):
+        journal.remove()  # resolved and committed (or ended with git itself): nothing to resume
+        return
+    if journal.stage == CONFLICTS:
         raise ScaffoldError(
-            f"the work tree has uncommitted or untracked changes (e.g. {first}): commit or stash them first"
+            "an update is waiting for its conflicts: resolve them and `git commit`, "
+            "or run `scaffold update --abort`"
         )
+    raise ScaffoldError(
+        f"a scaffold {journal.command} was interrupted (at step {journal.step}): "
+        "run `scaffold update --abort` to put the repository back as it was"
+    )
 
 
 def _choose_target(recorded: Recorded, to: str | None) -> tuple[Version, str]:
     versions = available_versions(recorded.source)
+    if not recorded.embedded and recorded.version not in versions:
+        raise ScaffoldError(
+            f"the recorded template version v{recorded.version} does not exist in {recorded.source} "
+            "(its tag is gone): restore the tag, or correct _commit in .copier-answers.yml"
+        )
     if to is None:
         stable = [v for v in versions if not v.is_prerelease] or list(versions)
         target = max(stable)
@@ -127,44 +140,24 @@ def _choose_target(recorded: Recorded, to: str | None) -> tuple[Version, str]:
     return target, versions[target]
 
 
-def changelog_between(changelog: str, current: Version, target: Version) -> str:
-    """The CHANGELOG sections for versions after `current` up to `target`."""
-    sections = re.split(r"(?m)^(?=## )", changelog)
-    kept = []
-    for section in sections:
-        match = re.match(r"## \[?v?([0-9][^\]\s]*)\]?", section)
-        if match:
-            try:
-                version = Version(match[1])
-            except ValueError:
-                continue
-            if current < version <= target:
-                kept.append(section.strip())
-    return "\n\n".join(kept)
-
-
-def pristine_commit(root: Path, rendered: Path, parent: str | None, message: str) -> str:
-    """Store `rendered` as a commit on top of `parent`, without touching index or work tree."""
-    with tempfile.TemporaryDirectory(prefix="scaffold-index-") as tmp:
-        env = {**identity_env(root), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        git(root, "--work-tree", str(rendered), "add", "--all", "--force", ".", env=env)
-        tree = git(root, "write-tree", env=env).stdout.strip()
-        parents = ["-p", parent] if parent else []
-        return git(root, "commit-tree", tree, *parents, "-m", message, env=env).stdout.strip()
-
-
 def prepare(request: UpdateRequest) -> Prepared | Outcome:
     """Preflight checks and the render of the target version; an Outcome when up to date."""
     root = repo_root(request.path)
+    _check_journal(root)
     recorded = read_answers(root)
     require_clean(root)
+    branch = current_branch(root)
+    if branch is None and request.in_place:
+        raise ScaffoldError(
+            "HEAD is detached: check out the branch to update, or drop --in-place "
+            "to put the result on a new branch"
+        )
     target, ref = _choose_target(recorded, request.to)
     if target == recorded.version and not request.data:
         return Outcome(recorded.version, target, "up-to-date")
     found = git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{PRISTINE_BRANCH}", check=False)
     old_pristine = found.stdout.strip() if found.returncode == 0 else None
     head = out(root, "rev-parse", "HEAD")
-    branch = git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).stdout.strip() or None
     data = {**recorded.answers, **request.data}
     with tempfile.TemporaryDirectory(prefix="scaffold-update-") as tmp:
         if old_pristine is None:
@@ -184,7 +177,7 @@ def prepare(request: UpdateRequest) -> Prepared | Outcome:
         old_pristine=old_pristine,
         new_pristine=new_pristine,
         changelog=changelog_between(rendered.changelog, recorded.version, target),
-        migrations=_applicable(rendered.migrations, recorded.version, target),
+        migrations=migrating.applicable(rendered.migrations, recorded.version, target),
         regenerated=found.returncode != 0,
     )
 
@@ -198,110 +191,33 @@ def _regenerate(root: Path, recorded: Recorded, project: Path) -> str:
             f"`git fetch origin {PRISTINE_BRANCH}:{PRISTINE_BRANCH}` and retry"
         )
     versions = available_versions(recorded.source)
-    if recorded.version not in versions:
-        raise ScaffoldError(f"template v{recorded.version} is no longer available from {recorded.source}")
     with template_source(recorded.source, versions[recorded.version]) as source:
         render(source, project, data=recorded.answers, named_after=root, drop_unknown=True)
     return pristine_commit(root, project, None, f"scaffold template v{recorded.version} (pristine render)")
 
 
-def _applicable(migrations: list[dict[str, Any]], current: Version, target: Version) -> list[dict[str, Any]]:
-    """Copier-style `_migrations` entries for versions after `current` up to `target`, in order."""
-    chosen = []
-    for migration in migrations:
-        if "version" not in migration or "command" not in migration:
-            continue
-        version = parse_version(str(migration["version"]))
-        if current < version <= target:
-            chosen.append((version, migration))
-    return [migration for _, migration in sorted(chosen, key=lambda pair: pair[0])]
+def _ours(prepared: Prepared) -> str:
+    """The user's side as a commit sharing history with the new render.
 
-
-def _run_migrations(root: Path, prepared: Prepared, stage: str) -> None:
-    """Run the migrations of `stage` ("before" or "after" the merge) in the work tree."""
-    from jinja2.sandbox import SandboxedEnvironment
-
-    context = {
-        "_stage": stage,
-        "_version_from": f"v{prepared.recorded.version}",
-        "_version_to": f"v{prepared.target}",
-    }
-    for migration in prepared.migrations:
-        when = str(migration.get("when", '{{ _stage == "after" }}'))
-        if SandboxedEnvironment().from_string(when).render(**context).strip().lower() not in {
-            "true",
-            "yes",
-            "1",
-        }:
-            continue
-        command = migration["command"]
-        cwd = root / str(migration.get("working_directory", "."))
-        result = subprocess.run(  # noqa: S603 - the user trusted the template (--trust)
-            command, shell=isinstance(command, str), cwd=cwd, capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            detail = (result.stderr or result.stdout).strip().splitlines()
-            raise ScaffoldError(
-                f"migration of v{parse_version(str(migration['version']))} failed: "
-                f"{detail[-1] if detail else result.returncode}"
-            )
-
-
-def _changed(root: Path, base: str, other: str) -> dict[str, str]:
-    lines = out(root, "diff", "--name-status", "--no-renames", base, other).splitlines()
-    return {line.split("\t", 1)[1]: line[0] for line in lines if line}
-
-
-def _predicted_conflicts(root: Path, base: str, prepared: Prepared) -> set[str]:
-    """Paths a merge would leave conflicted, computed without touching index or work tree."""
+    Without the pristine branch, the regenerated old render has no common history with
+    HEAD: a commit of HEAD's tree on top of it lets git find it as the merge base.
+    """
     if not prepared.regenerated:
-        merge = git(
-            root,
-            "merge-tree",
-            "--write-tree",
-            "--name-only",
-            "--no-messages",
-            prepared.head,
-            prepared.new_pristine,
-            check=False,
-        )
-        return set(merge.stdout.splitlines()[1:]) if merge.returncode == 1 else set()
-    # No common history: the classic three-tree form takes the base explicitly.
-    trivial = git(root, "merge-tree", base, prepared.head, prepared.new_pristine).stdout
-    conflicted: set[str] = set()
-    for section in re.split(r"(?m)^(?=changed in both|added in both)", trivial):
-        if "<<<<<<<" in section:
-            paths = re.findall(r"(?m)^  (?:our|their|base)\s+\d+ [0-9a-f]+ (.+)$", section)
-            conflicted.update(paths[:1])
-    return conflicted
+        return prepared.head
+    tree = out(prepared.root, "rev-parse", f"{prepared.head}^{{tree}}")
+    return out(prepared.root, "commit-tree", tree, "-p", prepared.old_pristine, "-m", "ours")
 
 
 def plan(prepared: Prepared) -> Outcome:
     """Classify every path the update touches, computed by git without touching anything."""
     root = prepared.root
-    base = (
-        prepared.old_pristine
-        if prepared.regenerated
-        else out(root, "merge-base", prepared.head, prepared.new_pristine)
+    ours = _ours(prepared)
+    base = out(root, "merge-base", ours, prepared.new_pristine)
+    changes = classify(
+        changed(root, base, ours),
+        changed(root, base, prepared.new_pristine),
+        predicted_conflicts(root, ours, prepared.new_pristine),
     )
-    ours = _changed(root, base, prepared.head)
-    theirs = _changed(root, base, prepared.new_pristine)
-    conflicted = _predicted_conflicts(root, base, prepared)
-    changes: dict[str, Change] = {}
-    for path in sorted(set(ours) | set(theirs)):
-        mine, template = ours.get(path), theirs.get(path)
-        if template is None:
-            changes[path] = "user-deleted" if mine == "D" else "user-only"
-        elif mine is None:
-            changes[path] = "template-deleted" if template == "D" else "template-only"
-        elif mine == "D" and template != "D":
-            changes[path] = "user-deleted-template-changed"  # stays deleted; listed so it is seen
-        elif template == "D" and mine != "D":
-            changes[path] = "modify-delete-conflict"
-        elif path in conflicted:
-            changes[path] = "conflict"
-        else:
-            changes[path] = "merged"
     conflicts = [p for p, c in changes.items() if c in {"conflict", "modify-delete-conflict"}]
     return Outcome(
         prepared.recorded.version,
@@ -313,44 +229,85 @@ def plan(prepared: Prepared) -> Outcome:
     )
 
 
-def restore(root: Path, state: dict[str, Any], *, clean: bool = False) -> None:
-    """Put HEAD, index, work tree and the pristine branch back as they were before."""
-    git(root, "merge", "--abort", check=False)
-    for reject in state.get("rejects", []):
-        (root / reject).unlink(missing_ok=True)
-    if clean:
-        # Right after a failure, the only untracked files are the update's own (preflight
-        # found none): a migration's leftovers. Ignored files stay. Not on --abort, where
-        # the person may have created files since.
-        git(root, "clean", "-fdq", check=False)
-    if state["created"] is not None:
-        git(root, "reset", "--hard", "--quiet", check=False)
-        back = [state["branch"]] if state["branch"] else ["--detach", state["head"]]
-        git(root, "switch", "--quiet", "--force", *back, check=False)
-        git(root, "branch", "-D", state["created"], check=False)
+def _refuse_obstructions(prepared: Prepared) -> None:
+    """Stop (nothing changed yet) where the new render writes over what git does not track."""
+    root = prepared.root
+    base = out(root, "merge-base", _ours(prepared), prepared.new_pristine)
+    written = [p for p, s in changed(root, base, prepared.new_pristine).items() if s != "D"]
+    blocked = obstructions(root, written, set(paths(root, "ls-files")))
+    if blocked:
+        shown = ", ".join(blocked[:5]) + (f" and {len(blocked) - 5} more" if len(blocked) > 5 else "")
+        raise ScaffoldError(
+            f"template v{prepared.target} writes where git tracks nothing here (ignored or untracked): "
+            f"{shown}; move them out of the way and retry"
+        )
+
+
+def _commit_produced(journal: Journal, message: str, parents: list[str]) -> bool:
+    """Commit what the last step produced (only that) and move HEAD to it, compare-and-swap.
+
+    False, and no commit, when the step changed nothing.
+    """
+    root = journal.root
+    stage_paths(root, produced(root, journal.untracked))
+    tree = out(root, "write-tree")
+    head = out(root, "rev-parse", "HEAD")
+    if len(parents) == 1 and tree == out(root, "rev-parse", "HEAD^{tree}"):
+        return False
+    arguments = [item for parent in parents for item in ("-p", parent)]
+    commit = out(root, "commit-tree", tree, *arguments, "-m", message)
+    journal.will_point_at(commit)
+    git(root, "update-ref", "-m", f"scaffold: {message}", "HEAD", commit, head)
+    return True
+
+
+def _merge(prepared: Prepared, message: str) -> None:
+    root = prepared.root
+    if prepared.regenerated:
+        # Explicit base (no shared history with the regenerated pristine render);
+        # MERGE_HEAD makes the user's `git commit` after conflicts record the pristine parent.
+        merge = git(
+            root,
+            *("-c", "merge.conflictStyle=diff3", "merge-recursive", prepared.old_pristine),
+            *("--", "HEAD", prepared.new_pristine),
+            check=False,
+        )
+        git_path(root, "MERGE_HEAD").write_text(prepared.new_pristine + "\n")
+        git_path(root, "MERGE_MSG").write_text(message + "\n")
     else:
-        git(root, "reset", "--hard", "--quiet", state["head"], check=False)
-    if state["old_pristine"]:
-        git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", state["old_pristine"], check=False)
-    else:
-        git(root, "update-ref", "-d", f"refs/heads/{PRISTINE_BRANCH}", check=False)
+        merge = git(
+            root,
+            *("-c", "merge.conflictStyle=diff3", "merge", "--no-ff", "--no-commit", "--no-edit"),
+            prepared.new_pristine,
+            check=False,
+        )
+    if merge.returncode != 0 and not unmerged(root):
+        detail = (merge.stderr or merge.stdout).strip().splitlines()
+        raise ScaffoldError(f"git merge failed: {detail[-1] if detail else merge.returncode}")
+    for path, present in unmerged(root).items():
+        if 2 not in present and 3 in present:  # deleted by the user: stays deleted
+            git(root, "--literal-pathspecs", "rm", "--quiet", "--cached", "--ignore-unmatch", "--", path)
+            (root / path).unlink(missing_ok=True)
 
 
-def unmerged(root: Path) -> dict[str, set[int]]:
-    stages: dict[str, set[int]] = {}
-    for line in out(root, "ls-files", "--unmerged").splitlines():
-        meta, path = line.split("\t", 1)
-        stages.setdefault(path, set()).add(int(meta.split()[2]))
-    return stages
+def _write_rejects(journal: Journal) -> None:
+    """--conflict rej: keep the user's file; the template's change goes to a new FILE.rej.
 
-
-def _write_rejects(root: Path, paths: list[str], state: dict[str, Any]) -> None:
-    """--conflict rej: keep the user's version and put the template's change in <file>.rej."""
-    for path in paths:
-        diff = git(root, "diff", ":1:" + path, ":3:" + path, check=False).stdout
-        git(root, "checkout", "--ours", "--", path)
-        (root / f"{path}.rej").write_text(diff)
-        state["rejects"].append(f"{path}.rej")
+    For a content conflict the .rej is the template's change (base -> template); for a
+    file both added, what the template's version changes in yours. Each .rej is a new
+    file (FILE.1.rej … if the name is taken), never written through a link.
+    """
+    root = journal.root
+    for path, present in sorted(unmerged(root).items()):
+        if not {2, 3} <= present:
+            continue  # modify/delete: no markers to replace; the user's file is in place
+        before = f":1:{path}" if 1 in present else f":2:{path}"
+        diff = git(root, "diff", before, f":3:{path}", check=False).stdout
+        git(root, "--literal-pathspecs", "checkout", "--ours", "--", path)
+        reject = fresh_name(root / f"{path}.rej")
+        journal.rejects.append(reject.relative_to(root).as_posix())
+        journal.save()
+        create_file(reject, diff)
 
 
 def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
@@ -360,98 +317,77 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
     created = None if request.in_place else f"scaffold/update-v{target}"
     message = f"Update the scaffold template from v{prepared.recorded.version} to v{target}"
     outcome = plan(prepared)
-    state: dict[str, Any] = {
-        "head": prepared.head,
-        "branch": prepared.branch,
-        "created": None,
-        "old_pristine": None if prepared.regenerated else prepared.old_pristine,
-        "rejects": [],
-    }
     if prepared.migrations and not request.trust:
-        versions = ", ".join(f"v{parse_version(str(m['version']))}" for m in prepared.migrations)
         raise ScaffoldError(
-            f"the template has migrations to run ({versions}); read them in its copier.yml, then pass --trust"
+            f"the template has migrations to run ({migrating.describe(prepared.migrations)}); "
+            "read them in its copier.yml, then pass --trust"
         )
+    taken = git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{created}", check=False)
+    if created is not None and taken.returncode == 0:
+        raise ScaffoldError(f"branch {created} already exists: delete it or merge it first")
+    _refuse_obstructions(prepared)
+    journal = Journal(
+        root,
+        "update",
+        prepared.head,
+        prepared.branch,
+        created=created,
+        pristine_before=None if prepared.regenerated else prepared.old_pristine,
+        pristine_after=prepared.new_pristine,
+        untracked=untracked(root),
+    )
+    journal.save()  # before the first change: from here on, --abort can undo everything
+    versions = (prepared.recorded.version, target)
     try:
         if created is not None:
-            exists = git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{created}", check=False)
-            if exists.returncode == 0:
-                raise ScaffoldError(f"branch {created} already exists: delete it or merge it first")
             git(root, "switch", "--quiet", "--create", created)
-            state["created"] = created
-        _run_migrations(root, prepared, "before")
-        if out(root, "status", "--porcelain", "--untracked-files=all"):
-            git(root, "add", "--all")
-            git(root, "commit", "--quiet", "--no-verify", "-m", f"Template migrations before v{target}")
-        if prepared.regenerated:
-            # Explicit base (no shared history with the regenerated pristine render);
-            # MERGE_HEAD makes the user's `git commit` after conflicts record the pristine parent.
-            merge = git(
-                root,
-                "-c",
-                "merge.conflictStyle=diff3",
-                "merge-recursive",
-                prepared.old_pristine,
-                "--",
-                "HEAD",
-                prepared.new_pristine,
-                check=False,
-            )
-            git_path(root, "MERGE_HEAD").write_text(prepared.new_pristine + "\n")
-            git_path(root, "MERGE_MSG").write_text(message + "\n")
-        else:
-            merge = git(
-                root,
-                "-c",
-                "merge.conflictStyle=diff3",
-                "merge",
-                "--no-ff",
-                "--no-commit",
-                "--no-edit",
-                prepared.new_pristine,
-                check=False,
-            )
-        stages = unmerged(root)
-        if merge.returncode != 0 and not stages:
-            detail = (merge.stderr or merge.stdout).strip().splitlines()
-            raise ScaffoldError(f"git merge failed: {detail[-1] if detail else merge.returncode}")
-        for path, present in stages.items():
-            if 2 not in present and 3 in present:  # deleted by the user: stays deleted
-                git(root, "rm", "--quiet", "--cached", "--ignore-unmatch", "--", path)
-                (root / path).unlink(missing_ok=True)
-        conflicts = sorted(unmerged(root))
+            journal.reached("branch-created")
+        migrating.run(root, prepared.migrations, "before", *versions)
+        journal.reached("migrations-before")
+        if _commit_produced(journal, f"Template migrations before v{target}", [prepared.head]):
+            journal.reached("migrations-committed")
+        _merge(prepared, message)
+        journal.reached("merged")
         if request.conflict == "rej":
-            _write_rejects(root, [p for p, s in unmerged(root).items() if s >= {1, 2, 3}], state)
+            _write_rejects(journal)
+            journal.reached("rejects-written")
+        conflicts = sorted(unmerged(root))
         if not conflicts:
-            _run_migrations(root, prepared, "after")
-            git(root, "add", "--all")
+            migrating.run(root, prepared.migrations, "after", *versions)
+            journal.reached("migrations-after")
             # One commit, whatever migrations did: the merged tree, parents HEAD and pristine.
-            tree = out(root, "write-tree")
-            final = out(
-                root, "commit-tree", tree, "-p", prepared.head, "-p", prepared.new_pristine, "-m", message
-            )
+            _commit_produced(journal, message, [prepared.head, prepared.new_pristine])
             git(root, "merge", "--quit", check=False)
-            git(root, "reset", "--quiet", "--soft", final)
+            journal.reached("committed")
         expected = "0" * 40 if prepared.regenerated else prepared.old_pristine  # 0s: must not exist
         git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", prepared.new_pristine, expected)
-        if conflicts:
-            git_path(root, STATE_FILE).write_text(json.dumps(state))
+        journal.reached("pristine-moved")
     except BaseException:
-        restore(root, state, clean=True)
+        rollback(journal, clean=True)
+        journal.remove()
         raise
+    if conflicts:
+        journal.stage = CONFLICTS
+        journal.save()
+    else:
+        journal.remove()
     outcome.branch = created or prepared.branch
     outcome.status = "conflicts" if conflicts else "updated"
     outcome.conflicts = conflicts
+    outcome.rejects = list(journal.rejects)
     return outcome
 
 
-def abort(path: Path) -> str:
-    """Abandon an update that stopped on conflicts: everything back as it was before it."""
+def abort(path: Path) -> tuple[str, list[str]]:
+    """Abandon an update (stopped on conflicts, or killed): everything back as it was before it.
+
+    Returns where HEAD is back, and what could not be put back (refs someone else moved).
+    """
     root = repo_root(path)
-    state_file = git_path(root, STATE_FILE)
-    if not state_file.is_file():
-        raise ScaffoldError("no scaffold update is in progress")
-    state = json.loads(state_file.read_text())
-    restore(root, state)
-    state_file.unlink()
-    return str(state["branch"] or state["head"])
+    with exclusive(root):
+        journal = Journal.load(root)
+        if journal is None:
+            raise ScaffoldError("no scaffold update is in progress")
+        problems = rollback(journal, clean=journal.stage == RUNNING)
+        journal.remove()
+    return str(journal.branch or journal.head), problems

@@ -76,3 +76,19 @@ def available_versions(source: str) -> dict[Version, str]:
     if not versions:
         raise ScaffoldError(f"template {source} has no version tags (vX.Y.Z)")
     return versions
+
+
+def changelog_between(changelog: str, current: Version, target: Version) -> str:
+    """The CHANGELOG sections for versions after `current` up to `target`."""
+    sections = re.split(r"(?m)^(?=## )", changelog)
+    kept = []
+    for section in sections:
+        match = re.match(r"## \[?v?([0-9][^\]\s]*)\]?", section)
+        if match:
+            try:
+                version = Version(match[1])
+            except InvalidVersion:
+                continue
+            if current < version <= target:
+                kept.append(section.strip())
+    return "\n\n".join(kept)

@@ -1,0 +1,179 @@
+"""What must hold before scaffold rewrites a repository (`update`, `adopt`), and the lock.
+
+Three questions are answered before anything changes: is the repository in a state that
+can be changed safely (a branch, no merge/rebase/cherry-pick/revert/bisect under way, a
+clean tree); is another scaffold process changing it (an exclusive lock, held for the
+whole run and released by the kernel if the process dies, so a crash never leaves a stale
+lock); and would the template write where git tracks nothing (an ignored or untracked
+file, which git's merge would silently overwrite).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from .errors import BusyError, ScaffoldError
+from .gitutil import git, nul_split, out, paths
+
+LOCK_FILE = "scaffold.lock"
+# Files and folders git keeps while an operation waits for the person, and what they mean.
+IN_PROGRESS = {
+    "MERGE_HEAD": "a merge",
+    "rebase-merge": "a rebase",
+    "rebase-apply": "a rebase or `git am`",
+    "CHERRY_PICK_HEAD": "a cherry-pick",
+    "REVERT_HEAD": "a revert",
+    "BISECT_LOG": "a bisect",
+}
+
+
+def repo_root(path: Path) -> Path:
+    """The top of the git work tree containing `path`."""
+    result = git(path, "rev-parse", "--show-toplevel", check=False)
+    if result.returncode != 0:
+        raise ScaffoldError(f"{path} is not inside a git repository")
+    return Path(result.stdout.strip())
+
+
+def git_path(root: Path, name: str) -> Path:
+    """A file inside the repository's git directory (worktree-aware)."""
+    path = Path(out(root, "rev-parse", "--git-path", name))
+    return path if path.is_absolute() else root / path
+
+
+def operation_in_progress(root: Path) -> str | None:
+    """The git operation waiting for the person (a merge, a rebase stopped at `edit` …), if any."""
+    for name, what in IN_PROGRESS.items():
+        if os.path.lexists(git_path(root, name)):
+            return what
+    return None
+
+
+def require_clean(root: Path) -> None:
+    """Refuse a repository with changes, untracked files or an unfinished git operation."""
+    busy = operation_in_progress(root)
+    if busy is not None:
+        raise ScaffoldError(f"{busy} is in progress in {root}: finish or abort it first")
+    if os.path.lexists(git_path(root, "index.lock")):
+        raise ScaffoldError(
+            "git's index.lock exists: another git command is running (or crashed); "
+            "if none is, remove .git/index.lock"
+        )
+    status = nul_split(git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all").stdout)
+    if status:
+        first = status[0][3:]
+        raise ScaffoldError(
+            f"the work tree has uncommitted or untracked changes (e.g. {first}): commit or stash them first"
+        )
+
+
+def current_branch(root: Path) -> str | None:
+    """The checked-out branch, or None on a detached HEAD."""
+    found = git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+    return found.stdout.strip() or None
+
+
+def untracked(root: Path) -> list[str]:
+    """Everything git does not track here, ignored or not (whole folders as `dir/`).
+
+    Taken before an update changes anything: these paths are the person's, whatever a new
+    `.gitignore` says later, and are never written, staged, cleaned or deleted.
+    """
+    return paths(root, "ls-files", "--others", "--directory", "--no-empty-directory")
+
+
+def is_kept(path: str, kept: Iterable[str]) -> bool:
+    """True when `path` is one of `kept` or lies in one of its folders (`dir/`)."""
+    return any(path == k or (k.endswith("/") and path.startswith(k)) for k in kept)
+
+
+def obstructions(root: Path, written: Iterable[str], tracked: set[str]) -> list[str]:
+    """Paths the update would write that hold something git does not track here.
+
+    A file or symlink at the path itself, or a file or symlink where the path needs a
+    folder: git's merge would overwrite (or delete) an ignored one without a word.
+    """
+    found: set[str] = set()
+    for path in written:
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:depth])
+            if prefix in tracked:
+                continue
+            try:
+                mode = os.lstat(root / prefix).st_mode
+            except FileNotFoundError:
+                break
+            if depth == len(parts) or not stat.S_ISDIR(mode):
+                found.add(prefix)
+                break
+    return sorted(found)
+
+
+def fresh_name(path: Path) -> Path:
+    """`path`, or `path` with .1, .2 … before its suffix: the first name nothing holds."""
+    for attempt in range(1000):
+        candidate = path if attempt == 0 else path.with_name(f"{path.stem}.{attempt}{path.suffix}")
+        if not os.path.lexists(candidate):
+            return candidate
+    raise ScaffoldError(f"cannot create {path}: 1000 files of that name exist")
+
+
+def create_file(path: Path, text: str) -> None:
+    """Create `path` and write `text`: exclusively and without following a symlink.
+
+    An existing file, or a link pointing anywhere, is an error, never written through.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as handle:
+        handle.write(text)
+
+
+def remove_own_file(path: Path) -> None:
+    """Delete a regular file scaffold created; leave anything else (a link, a folder) alone."""
+    with suppress(FileNotFoundError):
+        if stat.S_ISREG(os.lstat(path).st_mode):
+            path.unlink()
+
+
+@contextmanager
+def exclusive(root: Path) -> Iterator[None]:
+    """Hold the repository's scaffold lock for the block; a second process is refused.
+
+    `flock` on a file in the git directory: the kernel releases it when the holder exits,
+    however it exits, so there is no stale lock to detect or break.
+    """
+    lock_path = git_path(root, LOCK_FILE)
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise ScaffoldError(f"cannot lock {lock_path}: {error.strerror}") from error
+            raise BusyError(
+                f"another scaffold command (pid {holder}) is changing {root}: wait for it to finish"
+            ) from None
+        try:
+            same = os.fstat(fd).st_ino == os.lstat(lock_path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder removed the file as we opened it: lock the new one
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        with suppress(FileNotFoundError):
+            lock_path.unlink()
+        os.close(fd)

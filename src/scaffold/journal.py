@@ -1,0 +1,165 @@
+"""The journal of a run that rewrites a repository, written before its first change.
+
+It names the branch and commit the run started from, the branch it creates, every
+commit it may point a ref at, the files it creates and what git did not track before it
+started. With it, a failing run puts everything back, and so does `scaffold update
+--abort`, after conflicts or after the process was killed at any point; a new run that
+finds the journal of a killed one refuses to start. Every ref is moved back only if it
+still holds a value this run gave it (compare-and-swap): no run undoes another's work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+from contextlib import suppress
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ScaffoldError
+from .gitutil import git, paths
+from .guard import current_branch, git_path, is_kept, remove_own_file
+from .pristine import PRISTINE_BRANCH
+
+JOURNAL_FILE = "scaffold-update.json"
+# A run is "running" until it ends; "conflicts" when it stopped for the person to resolve.
+RUNNING, CONFLICTS = "running", "conflicts"
+
+
+@dataclass
+class Journal:
+    """What one update or adoption will change, and how far it got."""
+
+    root: Path
+    command: str
+    head: str
+    branch: str | None
+    created: str | None = None
+    pristine_before: str | None = None
+    pristine_after: str | None = None
+    commits: list[str] = field(default_factory=list)
+    untracked: list[str] = field(default_factory=list)
+    rejects: list[str] = field(default_factory=list)
+    stage: str = RUNNING
+    step: str = "started"
+
+    @property
+    def path(self) -> Path:
+        return git_path(self.root, JOURNAL_FILE)
+
+    def save(self) -> None:
+        """Write the journal atomically (a new file renamed over the old, never through a link)."""
+        data = {k: v for k, v in asdict(self).items() if k != "root"}
+        temporary = self.path.with_name(f"{JOURNAL_FILE}.{os.getpid()}.tmp")
+        with suppress(FileNotFoundError):
+            temporary.unlink()
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=1)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
+
+    def reached(self, step: str) -> None:
+        """Record that the run got to `step` (what --abort reports after a crash)."""
+        self.step = step
+        self.save()
+
+    def will_point_at(self, commit: str) -> None:
+        """Record a commit before any ref is moved to it, so rollback knows it as this run's."""
+        self.commits.append(commit)
+        self.save()
+
+    def remove(self) -> None:
+        with suppress(FileNotFoundError):
+            self.path.unlink()
+
+    @classmethod
+    def load(cls, root: Path) -> Journal | None:
+        """The journal of an unfinished run, or None."""
+        path = git_path(root, JOURNAL_FILE)
+        try:
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                raise ScaffoldError(f"{path} is not a regular file: remove it")
+            data: dict[str, Any] = json.loads(path.read_text())
+            return cls(root=root, **data)
+        except FileNotFoundError:
+            return None
+        except (ValueError, TypeError) as error:
+            raise ScaffoldError(
+                f"{path} is unreadable ({error}): remove it and check `git status`"
+            ) from error
+
+
+def _ref(root: Path, name: str) -> str | None:
+    found = git(root, "rev-parse", "--verify", "--quiet", name, check=False)
+    return found.stdout.strip() if found.returncode == 0 else None
+
+
+def rollback(journal: Journal, *, clean: bool) -> list[str]:
+    """Put HEAD, index, work tree and the refs back as they were; the problems left, if any.
+
+    `clean` also deletes the files the run left that git does not track (a migration's
+    output): right after a failure or a crash, never after conflicts, where the person may
+    have created files since. What was untracked or ignored before the run is never touched.
+    """
+    root = journal.root
+    if os.path.lexists(git_path(root, "index.lock")):
+        raise ScaffoldError(
+            "git's index.lock exists: another git command is running (or crashed); "
+            "if none is, remove .git/index.lock and run `scaffold update --abort` again"
+        )
+    problems: list[str] = []
+    ours = {journal.head, *journal.commits}
+    for reject in journal.rejects:
+        remove_own_file(root / reject)
+    if journal.created is not None:
+        if current_branch(root) == journal.created:
+            git(root, "reset", "--hard", "--quiet")
+            back = [journal.branch] if journal.branch else ["--detach", journal.head]
+            git(root, "switch", "--quiet", "--force", *back)
+        tip = _ref(root, f"refs/heads/{journal.created}")
+        if tip in ours:
+            git(root, "update-ref", "-d", f"refs/heads/{journal.created}", str(tip))
+        elif tip is not None:
+            problems.append(f"branch {journal.created} has commits this run did not make: kept")
+    else:
+        tip = _ref(root, "HEAD")
+        if current_branch(root) != journal.branch or tip not in ours:
+            problems.append(
+                f"{journal.branch or 'HEAD'} moved since the run started: not reset (it was {journal.head})"
+            )
+        else:
+            git(root, "reset", "--hard", "--quiet", journal.head)
+    if clean:
+        _remove_leftovers(root, journal.untracked)
+    pristine = _ref(root, f"refs/heads/{PRISTINE_BRANCH}")
+    if pristine is not None and pristine == journal.pristine_after != journal.pristine_before:
+        if journal.pristine_before:
+            git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", journal.pristine_before, pristine)
+        else:
+            git(root, "update-ref", "-d", f"refs/heads/{PRISTINE_BRANCH}", pristine)
+    return problems
+
+
+def _remove_leftovers(root: Path, kept: list[str]) -> None:
+    """Delete untracked files that were not there before the run (never a kept path)."""
+    folders: set[Path] = set()
+    for name in paths(root, "ls-files", "--others", "--exclude-standard"):
+        if is_kept(name, kept):
+            continue
+        target = root / name
+        with suppress(FileNotFoundError):
+            if stat.S_ISDIR(os.lstat(target).st_mode):
+                shutil.rmtree(target)
+            else:
+                target.unlink()
+        folders.update(p for p in target.parents if p != root and root in p.parents)
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        relative = folder.relative_to(root).as_posix()
+        if not is_kept(relative + "/", kept):
+            with suppress(OSError):
+                folder.rmdir()  # only when empty

@@ -1,0 +1,352 @@
+"""`scaffold update` in hostile repository states: nothing the person has is touched or lost.
+
+A small template is versioned in a temp git repo for each test (fast: no ML template);
+each scenario is one a real team has: ignored data and secrets at template paths, a
+template that stops ignoring a folder, symlinks where the update writes, local git hooks,
+odd file names, half-finished git operations, a process killed mid-update, two updates
+at once. Every refused or rolled-back run must leave the repository byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scaffold.errors import BusyError
+from scaffold.guard import exclusive
+from scaffold.journal import Journal, rollback
+from scaffold.new import NewRequest, generate
+
+from conftest import Run, _git, run_scaffold, snapshot
+
+COPIER_YML = """_subdirectory: template
+_templates_suffix: .jinja
+scaffold_version:
+  type: str
+  when: false
+  default: "{version}"
+name:
+  type: str
+  default: demo
+"""
+IGNORES = "data/\nlocal.cfg\ncache\n*.rej\n"
+BASE = {"notes.txt": "one\ntwo\nthree\n", ".gitignore": IGNORES}
+
+
+def _version(repo: Path, version: str, files: dict[str, str | None], migrations: str = "") -> None:
+    """Commit and tag template version `version`: `files` written (None: deleted) over the last one."""
+    template = repo / "template"
+    template.mkdir(parents=True, exist_ok=True)
+    (repo / "copier.yml").write_text(COPIER_YML.format(version=version) + migrations)
+    (template / "{{_copier_conf.answers_file}}.jinja").write_text("{{ _copier_answers | to_nice_yaml }}")
+    for name, content in files.items():
+        if content is None:
+            (template / name).unlink()
+        else:
+            (template / name).parent.mkdir(parents=True, exist_ok=True)
+            (template / name).write_text(content)
+    _git(repo, "add", "--all", "--force")  # template/.gitignore is the project's, not the template's
+    _git(repo, "commit", "--quiet", "--allow-empty", "-m", version)
+    _git(repo, "tag", f"v{version}")
+
+
+def _project(
+    tmp_path: Path, new: dict[str, str | None], migrations: str = "", old: dict | None = None
+) -> Path:
+    repo = tmp_path / "tpl"
+    repo.mkdir()
+    _git(repo, "init", "--quiet", "--initial-branch=main")
+    _version(repo, "0.1.0", {**BASE, **(old or {})})
+    _version(repo, "0.2.0", new, migrations)
+    project = tmp_path / "svc"
+    generate(NewRequest(destination=project, template=str(repo), vcs_ref="v0.1.0"))
+    (project / "data").mkdir()
+    (project / "data" / "creds.csv").write_bytes(b"user,secret\n" * 100)
+    return project
+
+
+def _update(project: Path, *args: str) -> Run:
+    return run_scaffold("update", str(project), "--to", "v0.2.0", "--trust", *args)
+
+
+def _commit(project: Path, message: str = "team edit") -> None:
+    _git(project, "add", "-A")
+    _git(project, "commit", "--quiet", "-m", message)
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+@pytest.mark.parametrize(
+    ("new", "ignored"),
+    [({"local.cfg": "template default\n"}, "local.cfg"), ({"cache/readme.md": "x\n"}, "cache")],
+    ids=["file-at-path", "file-where-a-folder-goes"],
+)
+def test_ignored_file_where_the_template_writes_is_refused(
+    tmp_path: Path, new: dict[str, str | None], ignored: str, in_place: bool
+) -> None:
+    project = _project(tmp_path, new)
+    (project / ignored).write_text("my local secrets\n")
+    before = snapshot(project)
+    result = _update(project, *(["--in-place"] if in_place else []))
+    assert result.code == 2, result.stdout + result.stderr
+    assert ignored in result.stderr and "tracks nothing" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert snapshot(project) == before
+
+
+STOP_IGNORING_DATA = {".gitignore": "local.cfg\ncache\n*.rej\n", "notes.txt": "one\ntwo\nthree\nfour\n"}
+FAILING_AFTER = """
+_migrations:
+  - version: v0.2.0
+    command: "echo half > half-done.txt && exit 1"
+"""
+
+
+def test_data_a_new_gitignore_stops_ignoring_is_never_committed(tmp_path: Path) -> None:
+    project = _project(tmp_path, STOP_IGNORING_DATA)
+    creds = (project / "data" / "creds.csv").read_bytes()
+    result = _update(project, "--in-place")
+    assert result.code == 0, result.stdout + result.stderr
+    assert _git(project, "ls-files", "data") == ""
+    assert "data/" not in _git(project, "show", "--name-only", "--format=", "HEAD")
+    assert (project / "data" / "creds.csv").read_bytes() == creds
+    assert (project / "notes.txt").read_text().endswith("four\n")
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_failed_update_after_a_gitignore_change_keeps_the_data(tmp_path: Path, in_place: bool) -> None:
+    project = _project(tmp_path, STOP_IGNORING_DATA, FAILING_AFTER)
+    before = snapshot(project)
+    result = _update(project, *(["--in-place"] if in_place else []))
+    assert result.code == 2 and "migration of v0.2.0 failed" in result.stderr
+    assert snapshot(project) == before
+
+
+def _conflicting(tmp_path: Path, **extra: str) -> Path:
+    project = _project(tmp_path, {"notes.txt": "one\nTWO (template)\nthree\n", **extra})
+    (project / "notes.txt").write_text("one\n2 (team)\nthree\n")
+    _commit(project)
+    return project
+
+
+def test_rej_never_writes_through_a_symlink(tmp_path: Path) -> None:
+    project = _conflicting(tmp_path)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not the repository's\n")
+    (project / "notes.txt.rej").symlink_to(outside)
+    before = snapshot(project)
+    result = _update(project, "--conflict", "rej")
+    assert result.code == 3, result.stdout + result.stderr
+    assert outside.read_text() == "not the repository's\n"
+    assert os.readlink(project / "notes.txt.rej") == str(outside)
+    assert "TWO (template)" in (project / "notes.txt.1.rej").read_text()
+    assert "notes.txt.1.rej" in result.stdout
+    assert (project / "notes.txt").read_text() == "one\n2 (team)\nthree\n"
+    aborted = run_scaffold("update", str(project), "--abort")
+    assert aborted.code == 0, aborted.stderr
+    assert snapshot(project) == before
+
+
+def test_rej_replaces_markers_of_a_file_both_sides_added(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"extra.txt": "template extra\n"})
+    (project / "extra.txt").write_text("team extra\n")
+    _commit(project)
+    result = _update(project, "--conflict", "rej")
+    assert result.code == 3, result.stdout + result.stderr
+    assert (project / "extra.txt").read_text() == "team extra\n"
+    assert "+template extra" in (project / "extra.txt.rej").read_text()
+
+
+HOOK = '#!/bin/sh\necho "$0" >> "{log}"\necho hook > hook-was-here.txt\n'
+RENAMING = """
+_migrations:
+  - version: v0.2.0
+    when: "{{ _stage == 'before' }}"
+    command: "echo migrated > migrated.txt"
+  - version: v0.2.0
+    command: "echo after >> migrated.txt"
+"""
+
+
+def test_git_hooks_never_run_inside_the_update(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"}, RENAMING)
+    log = tmp_path / "hooks.log"
+    hooks = project / ".git" / "hooks"
+    for name in (
+        "post-checkout",
+        "prepare-commit-msg",
+        "commit-msg",
+        "pre-commit",
+        "post-commit",
+        "post-merge",
+    ):
+        (hooks / name).write_text(HOOK.format(log=log))
+        (hooks / name).chmod(0o755)
+    result = _update(project)
+    assert result.code == 0, result.stdout + result.stderr
+    assert not log.exists(), log.read_text()
+    assert not (project / "hook-was-here.txt").exists()
+    assert "hook-was-here.txt" not in _git(project, "ls-tree", "-r", "--name-only", "HEAD")
+    assert (project / "migrated.txt").read_text() == "migrated\nafter\n"
+
+
+def _rebase_stopped(project: Path) -> None:
+    (project / "notes.txt").write_text("one\ntwo\nthree\nmine\n")
+    _commit(project)
+    env = {**os.environ, "GIT_SEQUENCE_EDITOR": "sed -i 1s/^pick/edit/"}
+    subprocess.run(["git", "rebase", "-i", "HEAD~1"], cwd=project, env=env, check=True, capture_output=True)
+
+
+@pytest.mark.parametrize(
+    ("prepare", "args", "message"),
+    [
+        (_rebase_stopped, [], "a rebase is in progress"),
+        (lambda p: _git(p, "bisect", "start"), [], "a bisect is in progress"),
+        (lambda p: _git(p, "switch", "--quiet", "--detach"), ["--in-place"], "HEAD is detached"),
+        (lambda p: _git(p.parent / "tpl", "tag", "-d", "v0.1.0"), [], "does not exist"),
+        (lambda p: (p / "notes.txt").write_text("dirty\n"), [], "(e.g. notes.txt)"),
+    ],
+    ids=["rebase-edit", "bisect", "detached-in-place", "recorded-tag-gone", "dirty"],
+)
+def test_unsafe_states_are_refused_and_nothing_changes(
+    tmp_path: Path, prepare: object, args: list[str], message: str
+) -> None:
+    project = _project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
+    prepare(project)  # type: ignore[operator]
+    before = snapshot(project)
+    result = _update(project, *args)
+    assert result.code == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert snapshot(project) == before
+
+
+ODD = ["café.txt", "with space.txt", 'quote".txt', "tab\there.txt", "long-" + "x" * 200 + ".txt"]
+
+
+def test_odd_file_names_the_user_deleted_stay_deleted(tmp_path: Path) -> None:
+    project = _project(tmp_path, dict.fromkeys(ODD, "b\n"), old=dict.fromkeys(ODD, "a\n"))
+    for name in ODD:
+        (project / name).unlink()
+    _commit(project, "we do not want them")
+    planned = run_scaffold("plan", str(project), "--to", "v0.2.0", "--format", "json")
+    assert planned.code == 0, planned.stderr
+    changes = json.loads(planned.stdout)["changes"]
+    assert {changes[name] for name in ODD} == {"user-deleted-template-changed"}
+    result = _update(project, "--in-place")
+    assert result.code == 0, result.stdout + result.stderr
+    assert not any((project / name).exists() for name in ODD)
+    assert _git(project, "status", "--porcelain") == ""
+
+
+def test_odd_file_names_merge_and_conflict_by_their_real_names(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path, dict.fromkeys(ODD, "a\nb (template)\nc\n"), old=dict.fromkeys(ODD, "a\nb\nc\n")
+    )
+    (project / ODD[0]).write_text("a\nb (team)\nc\n")
+    _commit(project)
+    result = _update(project, "--in-place")
+    assert result.code == 3, result.stdout + result.stderr
+    unmerged = _git(project, "ls-files", "-z", "--unmerged").split("\0")
+    assert {entry.split("\t", 1)[1] for entry in unmerged if entry} == {ODD[0]}
+    assert all((project / name).read_text() == "a\nb (template)\nc\n" for name in ODD[1:])
+
+
+KILL_AT = """
+import os, signal, sys
+from scaffold import journal
+from scaffold.cli import main
+real = journal.Journal.reached
+def reached(self, step):
+    real(self, step)
+    if step == sys.argv[1]:
+        os.kill(os.getpid(), signal.SIGKILL)
+journal.Journal.reached = reached
+main(sys.argv[2:])
+"""
+STEPS = ["branch-created", "migrations-before", "migrations-committed", "merged"]
+STEPS += ["migrations-after", "committed", "pristine-moved"]
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+@pytest.mark.parametrize("step", STEPS)
+def test_a_killed_update_is_refused_then_aborted_byte_for_byte(
+    tmp_path: Path, step: str, in_place: bool
+) -> None:
+    if in_place and step == "branch-created":
+        pytest.skip("no branch is created in place")
+    project = _project(tmp_path, STOP_IGNORING_DATA, RENAMING)
+    before = snapshot(project)
+    args = ["update", str(project), "--to", "v0.2.0", "--trust", *(["--in-place"] if in_place else [])]
+    killed = subprocess.run([sys.executable, "-c", KILL_AT, step, *args], capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    rerun = _update(project)
+    assert rerun.code == 2 and f"interrupted (at step {step})" in rerun.stderr, rerun.stderr
+    assert "scaffold update --abort" in rerun.stderr
+    aborted = run_scaffold("update", str(project), "--abort")
+    assert aborted.code == 0, aborted.stderr
+    assert snapshot(project) == before
+    assert _update(project).code == 0, "the repository is usable again"
+
+
+def test_a_killed_update_with_rejects_aborts_byte_for_byte(tmp_path: Path) -> None:
+    project = _conflicting(tmp_path)
+    before = snapshot(project)
+    args = ["update", str(project), "--to", "v0.2.0", "--conflict", "rej"]
+    killed = subprocess.run([sys.executable, "-c", KILL_AT, "rejects-written", *args], capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    assert run_scaffold("update", str(project), "--abort").code == 0
+    assert snapshot(project) == before
+
+
+def test_a_second_update_is_refused_while_one_runs(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
+    before = snapshot(project)
+    manifest, report = tmp_path / "fleet.yml", tmp_path / "report.json"
+    manifest.write_text(f"- {project}\n")
+    with exclusive(project):
+        result = _update(project)
+        run_scaffold("fleet", "update", "--manifest", str(manifest), "--report", str(report))
+        with pytest.raises(BusyError), exclusive(project):
+            pass
+    assert result.code == 2 and "another scaffold command" in result.stderr, result.stderr
+    assert f"pid {os.getpid()}" in result.stderr
+    (fleet,) = json.loads(report.read_text())["reports"]
+    assert fleet["result"] == "skipped" and "being changed by another process" in fleet["reason"]
+    assert snapshot(project) == before
+    assert _update(project).code == 0, "the lock went with its holder"
+
+
+HOLD_AND_DIE = """
+import os, pathlib, sys
+from scaffold.guard import exclusive
+with exclusive(pathlib.Path(sys.argv[1])):
+    os.kill(os.getpid(), 9)
+"""
+
+
+def test_a_killed_lock_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
+    holder = HOLD_AND_DIE
+    assert subprocess.run([sys.executable, "-c", holder, str(project)]).returncode == -signal.SIGKILL
+    assert _update(project).code == 0
+
+
+def test_rollback_never_moves_a_ref_another_hand_moved(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
+    head = _git(project, "rev-parse", "HEAD").strip()
+    pristine = _git(project, "rev-parse", "scaffold/pristine").strip()
+    journal = Journal(project, "update", head, "main", pristine_before="0" * 40, pristine_after=pristine)
+    (project / "notes.txt").write_text("someone else's work\n")
+    _commit(project, "another run's commit")
+    moved = _git(project, "rev-parse", "HEAD").strip()
+    problems = rollback(journal, clean=True)
+    assert problems and "moved since" in problems[0]
+    assert _git(project, "rev-parse", "HEAD").strip() == moved, "not reset: not this run's commit"
+    assert (project / "notes.txt").read_text() == "someone else's work\n"
+    assert (project / "data" / "creds.csv").exists()
