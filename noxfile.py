@@ -40,6 +40,20 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session
+def update_properties(session: nox.Session) -> None:
+    """`scaffold update`'s property tests with 500 random repositories each (CI runs a seeded few)."""
+    session.install("-e", ".[test]")
+    examples = session.posargs[0] if session.posargs else "500"
+    session.run(
+        "pytest",
+        "tests/test_update_property.py",
+        "-p",
+        "no:randomly",
+        env={"SCAFFOLD_PROPERTY_EXAMPLES": examples},
+    )
+
+
+@nox.session
 def render(session: nox.Session) -> None:
     """Render the default template into build/demo-svc to look at (`nox -s render`)."""
     session.install("-e", ".")

@@ -195,6 +195,41 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return repo
 
 
+TINY_COPIER_YML = """_subdirectory: template
+_templates_suffix: .jinja
+scaffold_version:
+  type: str
+  when: false
+  default: "{version}"
+name:
+  type: str
+  default: demo
+"""
+
+
+def tiny_template(repo: Path, version: str, files: dict[str, str | None], migrations: str = "") -> None:
+    """Commit and tag version `version` of a tiny template (no ML service: fast to render).
+
+    `files` are written into `template/` (None: deleted) over the previous version's.
+    """
+    if not (repo / ".git").exists():
+        repo.mkdir(parents=True, exist_ok=True)
+        _git(repo, "init", "--quiet", "--initial-branch=main")
+    template = repo / "template"
+    template.mkdir(parents=True, exist_ok=True)
+    (repo / "copier.yml").write_text(TINY_COPIER_YML.format(version=version) + migrations)
+    (template / "{{_copier_conf.answers_file}}.jinja").write_text("{{ _copier_answers | to_nice_yaml }}")
+    for name, content in files.items():
+        if content is None:
+            (template / name).unlink()
+        else:
+            (template / name).parent.mkdir(parents=True, exist_ok=True)
+            (template / name).write_text(content)
+    _git(repo, "add", "--all", "--force")  # template/.gitignore is the project's, not the template's
+    _git(repo, "commit", "--quiet", "--allow-empty", "-m", version)
+    _git(repo, "tag", f"v{version}")
+
+
 def run_in(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
     """A validator or the generated repo's own script, run inside the generated repo."""
     return subprocess.run(

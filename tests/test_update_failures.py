@@ -6,7 +6,6 @@ as Ctrl-C during the merge, and in the final commit.
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
 
@@ -16,8 +15,7 @@ from scaffold import update as updating
 from scaffold.errors import ScaffoldError
 from scaffold.new import NewRequest, generate
 
-from conftest import run_scaffold
-from test_update_property import _git, _template
+from conftest import _git, run_scaffold, snapshot, tiny_template
 
 MIGRATION = """
 _migrations:
@@ -27,25 +25,11 @@ _migrations:
 """
 
 
-def _snapshot(project: Path) -> dict[str, str]:
-    state = {
-        str(p.relative_to(project)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in project.rglob("*")
-        if p.is_file() and ".git" not in p.relative_to(project).parts
-    }
-    run = lambda *a: subprocess.run(["git", *a], cwd=project, capture_output=True, text=True).stdout  # noqa: E731
-    state["@refs"] = run("for-each-ref") + run("symbolic-ref", "-q", "HEAD") + run("rev-parse", "HEAD")
-    state["@index"] = run("ls-files", "--stage")
-    return state
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     repo = tmp_path / "tpl"
-    repo.mkdir()
-    _git(repo, "init", "--quiet", "--initial-branch=main")
-    _template(repo, "0.1.0", ["one", "two", "three"])
-    _template(repo, "0.2.0", ["one", "two (v0.2.0)", "three", "four"])
+    tiny_template(repo, "0.1.0", {"notes.txt": "one\ntwo\nthree\n"})
+    tiny_template(repo, "0.2.0", {"notes.txt": "one\ntwo (v0.2.0)\nthree\nfour\n"})
     destination = tmp_path / "svc"
     generate(NewRequest(destination=destination, template=str(repo), vcs_ref="v0.1.0"))
     (destination / "notes.txt").write_text("team line\none\ntwo\nthree\n")
@@ -66,7 +50,7 @@ def _request(project: Path, **extra: object) -> updating.UpdateRequest:
 def test_interrupt_during_merge_restores_the_repo(
     project: Path, monkeypatch: pytest.MonkeyPatch, in_place: bool
 ) -> None:
-    before = _snapshot(project)
+    before = snapshot(project)
     prepared = updating.prepare(_request(project, in_place=in_place))
     assert isinstance(prepared, updating.Prepared)
 
@@ -76,11 +60,11 @@ def test_interrupt_during_merge_restores_the_repo(
     monkeypatch.setattr(updating, "unmerged", interrupted)
     with pytest.raises(KeyboardInterrupt):
         updating.apply(prepared, _request(project, in_place=in_place))
-    assert _snapshot(project) == before
+    assert snapshot(project) == before
 
 
 def test_failure_while_committing_restores_the_repo(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    before = _snapshot(project)
+    before = snapshot(project)
     prepared = updating.prepare(_request(project, in_place=True))
     assert isinstance(prepared, updating.Prepared)
     real_git = updating.git
@@ -93,7 +77,7 @@ def test_failure_while_committing_restores_the_repo(project: Path, monkeypatch: 
     monkeypatch.setattr(updating, "out", lambda cwd, *a: failing_git(cwd, *a).stdout.strip())
     with pytest.raises(ScaffoldError, match="disk full"):
         updating.apply(prepared, _request(project, in_place=True))
-    assert _snapshot(project) == before
+    assert snapshot(project) == before
 
 
 def test_failing_migration_restores_the_repo(project: Path, tmp_path: Path) -> None:
@@ -101,9 +85,9 @@ def test_failing_migration_restores_the_repo(project: Path, tmp_path: Path) -> N
     (repo / "copier.yml").write_text((repo / "copier.yml").read_text() + MIGRATION)
     _git(repo, "commit", "--quiet", "-am", "migration")
     _git(repo, "tag", "-f", "v0.2.0")
-    before = _snapshot(project)
+    before = snapshot(project)
     result = run_scaffold("update", str(project), "--to", "v0.2.0", "--trust")
     assert result.code == 2, result.stderr
     assert "migration of v0.2.0 failed" in result.stderr
-    assert _snapshot(project) == before
+    assert snapshot(project) == before
     assert not (project / "half-done.txt").exists()

@@ -1,79 +1,72 @@
-"""Property: random user edits x random template edits -> nothing the user wrote is lost.
+"""Properties of `scaffold update` over random repositories, in-process through the CLI's functions.
 
-A minimal template (one file of numbered lines) is versioned in a temp git repo; a
-project is generated at v0.1.0, edited by "the team", then updated to v0.2.0, in-process
-through the same functions the CLI calls. Every line the user changed must be in the
-result (merged, or inside a conflict block), and every line neither side touched too.
+1. Random user edits x random template edits: every line the user changed is in the
+   result (merged, or inside a conflict block), and every line neither side touched.
+2. Hostile states: ignored files at template paths, ignored data a new `.gitignore`
+   exposes, an ignored symlink where a `.rej` goes, odd file names the user deleted,
+   untracked files, and a kill at a random step. Whatever happens, what git did not
+   track is byte-identical and never committed, a refusal changes nothing, and an
+   abort after a kill restores the repository exactly.
+
+CI runs a small, seeded number of examples; `nox -s update_properties` runs 500
+(`SCAFFOLD_PROPERTY_EXAMPLES` sets the number, unseeded).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from scaffold import update as updating
+from scaffold.errors import ScaffoldError
+from scaffold.journal import Journal
 from scaffold.new import NewRequest, generate
 from scaffold.update import Prepared, UpdateRequest, apply, plan, prepare
 
+from conftest import _git, snapshot, tiny_template
+
 LINES = 12
-GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
-COPIER_YML = """_subdirectory: template
-_templates_suffix: .jinja
-scaffold_version:
-  type: str
-  when: false
-  default: "{version}"
-name:
-  type: str
-  default: demo
-"""
-ANSWERS = "{{ _copier_answers | to_nice_yaml }}"
-
-
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run([*GIT, *args], cwd=cwd, check=True, capture_output=True)
-
-
-def _template(repo: Path, version: str, lines: list[str]) -> None:
-    (repo / "template").mkdir(parents=True, exist_ok=True)
-    (repo / "copier.yml").write_text(COPIER_YML.format(version=version))
-    (repo / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(ANSWERS)
-    (repo / "template" / "notes.txt").write_text("\n".join(lines) + "\n")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "--quiet", "--allow-empty", "-m", version)
-    _git(repo, "tag", f"v{version}")
-
+EXAMPLES = int(os.environ.get("SCAFFOLD_PROPERTY_EXAMPLES", "0")) or None
+SETTINGS: dict[str, Any] = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    "derandomize": EXAMPLES is None,  # CI: the same examples every run
+}
 
 edits = st.dictionaries(st.integers(0, LINES - 1), st.sampled_from(["edit", "delete"]), max_size=LINES // 2)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def _lines(base: list[str], changes: dict[int, str], word: str) -> list[str]:
+    return [
+        f"{word} {i}" if changes.get(i) == "edit" else line
+        for i, line in enumerate(base)
+        if changes.get(i) != "delete"
+    ]
+
+
+@settings(max_examples=EXAMPLES or 25, **SETTINGS)
 @given(user=edits, template=edits, appended=st.booleans())
 def test_no_user_line_is_lost(user: dict[int, str], template: dict[int, str], appended: bool) -> None:
     base = [f"line {i}" for i in range(LINES)]
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "tpl"
-        repo.mkdir()
-        _git(repo, "init", "--quiet", "--initial-branch=main")
-        _template(repo, "0.1.0", base)
-        new = [
-            f"template {i}" if template.get(i) == "edit" else line
-            for i, line in enumerate(base)
-            if template.get(i) != "delete"
-        ]
-        _template(repo, "0.2.0", [*new, "template appended"] if appended else new)
+        tiny_template(repo, "0.1.0", {"notes.txt": "\n".join(base) + "\n"})
+        new = _lines(base, template, "template")
+        tiny_template(
+            repo, "0.2.0", {"notes.txt": "\n".join([*new, "template appended"] if appended else new) + "\n"}
+        )
 
         project = Path(tmp) / "svc"
         generate(NewRequest(destination=project, template=str(repo), vcs_ref="v0.1.0"))
-        mine = [
-            f"user {i}" if user.get(i) == "edit" else line
-            for i, line in enumerate(base)
-            if user.get(i) != "delete"
-        ]
-        (project / "notes.txt").write_text("\n".join(mine) + "\n")
+        (project / "notes.txt").write_text("\n".join(_lines(base, user, "user")) + "\n")
         _git(project, "commit", "--quiet", "--allow-empty", "-am", "team edits")
 
         request = UpdateRequest(path=project, to="v0.2.0", in_place=True)
@@ -94,3 +87,132 @@ def test_no_user_line_is_lost(user: dict[int, str], template: dict[int, str], ap
             for i, action in template.items():
                 if action == "edit" and i not in user:
                     assert f"template {i}" in result
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: raised at a journal step, it skips the rollback like a dead process."""
+
+
+ODD_NAMES = ["café.txt", 'quote".txt', "with space.txt", "tab\there.txt", "new\nline.txt", "x" * 180 + ".txt"]
+STEPS = ["branch-created", "migrations-before", "merged", "rejects-written", "committed", "pristine-moved"]
+IGNORES = "data/\nlocal.cfg\n*.rej\n"
+
+
+@st.composite
+def hostile(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "user": draw(edits),
+        "template": draw(edits),
+        "odd": draw(st.sampled_from(ODD_NAMES)),
+        "user_deletes_odd": draw(st.booleans()),
+        "template_changes_odd": draw(st.booleans()),
+        "template_adds_local_cfg": draw(st.booleans()),
+        "user_has_local_cfg": draw(st.booleans()),
+        "template_stops_ignoring_data": draw(st.booleans()),
+        "rej_symlink": draw(st.booleans()),
+        "in_place": draw(st.booleans()),
+        "conflict": draw(st.sampled_from(["inline", "rej"])),
+        "kill_at": draw(st.none() | st.sampled_from(STEPS)),
+    }
+
+
+def _person_files(project: Path) -> dict[str, str]:
+    """What git did not track before the update, from the snapshot."""
+    every = snapshot(project)
+    return {k: v for k, v in every.items() if k.startswith(("data/", "local.cfg")) or k.endswith(".rej")}
+
+
+@settings(max_examples=EXAMPLES or 15, **SETTINGS)
+@given(case=hostile())
+def test_hostile_states_never_lose_what_git_does_not_track(case: dict[str, Any]) -> None:
+    base = [f"line {i}" for i in range(LINES)]
+    with tempfile.TemporaryDirectory() as tmp:
+        repo, project, outside = Path(tmp) / "tpl", Path(tmp) / "svc", Path(tmp) / "outside.txt"
+        tiny_template(
+            repo, "0.1.0", {"notes.txt": "\n".join(base) + "\n", ".gitignore": IGNORES, case["odd"]: "a\n"}
+        )
+        new: dict[str, str | None] = {
+            "notes.txt": "\n".join(_lines(base, case["template"], "template")) + "\n"
+        }
+        if case["template_changes_odd"]:
+            new[case["odd"]] = "b\n"
+        if case["template_adds_local_cfg"]:
+            new["local.cfg"] = "template default\n"
+        if case["template_stops_ignoring_data"]:
+            new[".gitignore"] = "local.cfg\n*.rej\n"
+        tiny_template(repo, "0.2.0", new)
+
+        generate(NewRequest(destination=project, template=str(repo), vcs_ref="v0.1.0"))
+        (project / "notes.txt").write_text("\n".join(_lines(base, case["user"], "user")) + "\n")
+        if case["user_deletes_odd"]:
+            (project / case["odd"]).unlink()
+        _git(project, "add", "-A")
+        _git(project, "commit", "--quiet", "--allow-empty", "-m", "team edits")
+        (project / "data").mkdir()
+        (project / "data" / "creds.csv").write_bytes(os.urandom(256))
+        if case["user_has_local_cfg"]:
+            (project / "local.cfg").write_text("my secret\n")
+        if case["rej_symlink"]:
+            outside.write_text("outside\n")
+            (project / "notes.txt.rej").symlink_to(outside)
+        before, kept = snapshot(project), _person_files(project)
+
+        request = UpdateRequest(
+            path=project, to="v0.2.0", in_place=case["in_place"], conflict=case["conflict"], trust=True
+        )
+        outcome = _run(request, case["kill_at"])
+        event(outcome)
+
+        assert {k: v for k, v in snapshot(project).items() if k in kept} == kept, "untracked files changed"
+        if outside.exists():
+            assert outside.read_text() == "outside\n"
+        if outcome in {"refused", "killed"}:
+            assert snapshot(project) == before, outcome
+            return
+        committed = subprocess.run(
+            ["git", "ls-tree", "-r", "-z", "--name-only", "HEAD"], cwd=project, capture_output=True, text=True
+        ).stdout.split("\0")
+        assert not any(name.startswith("data/") for name in committed), "ignored data committed"
+        if case["user_deletes_odd"]:
+            assert not (project / case["odd"]).exists(), "a file the user deleted came back"
+        result = (project / "notes.txt").read_text()
+        for i, action in case["user"].items():
+            if action == "edit":
+                assert f"user {i}" in result
+
+
+def _run(request: UpdateRequest, kill_at: str | None) -> str:
+    """Update; 'refused', 'killed' (then aborted), or the outcome's status."""
+    real_reached, real_rollback, real_remove = Journal.reached, updating.rollback, Journal.remove
+
+    def reached(journal: Journal, step: str) -> None:
+        real_reached(journal, step)
+        if step == kill_at:
+            raise Killed
+
+    def rollback(journal: Journal, *, clean: bool) -> list[str]:
+        if isinstance(sys.exc_info()[1], Killed):
+            return []  # a dead process rolls nothing back
+        return real_rollback(journal, clean=clean)
+
+    def remove(journal: Journal) -> None:
+        if not isinstance(sys.exc_info()[1], Killed):  # nor removes its journal
+            real_remove(journal)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Journal, "reached", reached)
+        patch.setattr(updating, "rollback", rollback)
+        patch.setattr(Journal, "remove", remove)
+        try:
+            outcome = updating.execute(request)
+        except ScaffoldError as error:
+            assert "writes where git tracks nothing" in str(error), error
+            return "refused"
+        except Killed:
+            pass
+        else:
+            return outcome.status
+    with pytest.raises(ScaffoldError, match="interrupted"):
+        updating.execute(request)
+    updating.abort(request.path)
+    return "killed"

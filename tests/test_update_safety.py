@@ -18,52 +18,24 @@ from pathlib import Path
 
 import pytest
 
-from scaffold.errors import BusyError
+from scaffold import update as updating
+from scaffold.errors import BusyError, ScaffoldError
 from scaffold.guard import exclusive
 from scaffold.journal import Journal, rollback
 from scaffold.new import NewRequest, generate
 
-from conftest import Run, _git, run_scaffold, snapshot
+from conftest import Run, _git, run_scaffold, snapshot, tiny_template
 
-COPIER_YML = """_subdirectory: template
-_templates_suffix: .jinja
-scaffold_version:
-  type: str
-  when: false
-  default: "{version}"
-name:
-  type: str
-  default: demo
-"""
 IGNORES = "data/\nlocal.cfg\ncache\n*.rej\n"
 BASE = {"notes.txt": "one\ntwo\nthree\n", ".gitignore": IGNORES}
-
-
-def _version(repo: Path, version: str, files: dict[str, str | None], migrations: str = "") -> None:
-    """Commit and tag template version `version`: `files` written (None: deleted) over the last one."""
-    template = repo / "template"
-    template.mkdir(parents=True, exist_ok=True)
-    (repo / "copier.yml").write_text(COPIER_YML.format(version=version) + migrations)
-    (template / "{{_copier_conf.answers_file}}.jinja").write_text("{{ _copier_answers | to_nice_yaml }}")
-    for name, content in files.items():
-        if content is None:
-            (template / name).unlink()
-        else:
-            (template / name).parent.mkdir(parents=True, exist_ok=True)
-            (template / name).write_text(content)
-    _git(repo, "add", "--all", "--force")  # template/.gitignore is the project's, not the template's
-    _git(repo, "commit", "--quiet", "--allow-empty", "-m", version)
-    _git(repo, "tag", f"v{version}")
 
 
 def _project(
     tmp_path: Path, new: dict[str, str | None], migrations: str = "", old: dict | None = None
 ) -> Path:
     repo = tmp_path / "tpl"
-    repo.mkdir()
-    _git(repo, "init", "--quiet", "--initial-branch=main")
-    _version(repo, "0.1.0", {**BASE, **(old or {})})
-    _version(repo, "0.2.0", new, migrations)
+    tiny_template(repo, "0.1.0", {**BASE, **(old or {})})
+    tiny_template(repo, "0.2.0", new, migrations)
     project = tmp_path / "svc"
     generate(NewRequest(destination=project, template=str(repo), vcs_ref="v0.1.0"))
     (project / "data").mkdir()
@@ -124,6 +96,28 @@ def test_failed_update_after_a_gitignore_change_keeps_the_data(tmp_path: Path, i
     before = snapshot(project)
     result = _update(project, *(["--in-place"] if in_place else []))
     assert result.code == 2 and "migration of v0.2.0 failed" in result.stderr
+    assert snapshot(project) == before
+
+
+def test_failure_after_staging_keeps_data_a_new_gitignore_exposes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last step fails after the merged tree is staged: rollback must not delete the data."""
+    project = _project(tmp_path, STOP_IGNORING_DATA)
+    before = snapshot(project)
+    real = updating.git
+
+    def failing(cwd: Path, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        if args[:2] == ("update-ref", "refs/heads/scaffold/pristine"):
+            raise ScaffoldError("disk full")
+        return real(cwd, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(updating, "git", failing)
+    request = updating.UpdateRequest(path=project, to="v0.2.0", in_place=True, trust=True)
+    prepared = updating.prepare(request)
+    assert isinstance(prepared, updating.Prepared)
+    with pytest.raises(ScaffoldError, match="disk full"):
+        updating.apply(prepared, request)
     assert snapshot(project) == before
 
 
