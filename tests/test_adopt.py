@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -327,4 +328,46 @@ def test_abort_puts_everything_back(scaffold: Scaffold, handmade_repo: Path, tem
     assert code == 3 and set(outcome["conflicts"]) >= {"README.md", "pyproject.toml"}
     aborted = scaffold("adopt", str(repo), "--abort")
     assert aborted.code == 0, aborted.stderr
+    assert _snapshot(repo) == before
+
+
+def test_ignored_file_at_a_golden_path_is_refused(
+    scaffold: Scaffold, handmade_repo: Path, template_repo: Path
+) -> None:
+    """The same rule as `scaffold update`: never write over what git does not track."""
+    repo = handmade_repo
+    (repo / ".gitignore").write_text("Dockerfile\n")
+    _git(repo, "add", ".gitignore")
+    _git(repo, "commit", "--quiet", "-m", "local Dockerfile, not shared")
+    (repo / "Dockerfile").write_text("FROM our-own-base\n")
+    before = _snapshot(repo)
+    code, _, err = _adopt(scaffold, repo, template_repo)
+    assert code == 2 and "Dockerfile" in err and "tracks nothing" in err, err
+    assert _snapshot(repo) == before
+
+
+KILL_AT_BRANCH = """
+import os, signal, sys
+from scaffold import journal
+from scaffold.cli import main
+real = journal.Journal.reached
+def reached(self, step):
+    real(self, step)
+    os.kill(os.getpid(), signal.SIGKILL)
+journal.Journal.reached = reached
+main(sys.argv[1:])
+"""
+
+
+def test_killed_adoption_is_refused_then_aborted(
+    scaffold: Scaffold, handmade_repo: Path, template_repo: Path
+) -> None:
+    repo = handmade_repo
+    before = _snapshot(repo)
+    args = ["adopt", str(repo), "--template", str(template_repo), "--vcs-ref", "v0.1.0"]
+    killed = subprocess.run([sys.executable, "-c", KILL_AT_BRANCH, *args], capture_output=True, text=True)
+    assert killed.returncode == -9, killed.stderr
+    again = scaffold(*args)
+    assert again.code == 2 and "scaffold adopt --abort" in again.stderr, again.stderr
+    assert scaffold("adopt", str(repo), "--abort").code == 0
     assert _snapshot(repo) == before

@@ -33,7 +33,7 @@ from .errors import AnswerError, ScaffoldError
 from .gitutil import git, out, stage_paths
 from .guard import current_branch, exclusive, git_path, obstructions, repo_root, require_clean, untracked
 from .infer import Inferred, infer
-from .journal import CONFLICTS, Journal, rollback
+from .journal import CONFLICTS, Journal, refuse_unfinished, rollback
 from .pristine import PRISTINE_BRANCH, pristine_commit
 from .render import ANSWERS_FILE, Source, questionnaire_for, render, template_source
 
@@ -93,6 +93,7 @@ def parse_prefer(values: list[str]) -> tuple[tuple[str, Side], ...]:
 def _preflight(root: Path) -> None:
     if git(root, "rev-parse", "--verify", "--quiet", "HEAD", check=False).returncode != 0:
         raise ScaffoldError(f"{root} has no commits yet: commit the existing code first")
+    refuse_unfinished(root)
     if (root / ANSWERS_FILE).exists():
         raise ScaffoldError(
             f"{root} is already managed by a template ({ANSWERS_FILE}): use `scaffold update`"

@@ -94,6 +94,26 @@ class Journal:
             ) from error
 
 
+def refuse_unfinished(root: Path) -> None:
+    """Forget the journal of a run the person finished; refuse while one is unfinished."""
+    journal = Journal.load(root)
+    if journal is None:
+        return
+    if journal.stage == CONFLICTS and not os.path.lexists(git_path(root, "MERGE_HEAD")):
+        journal.remove()  # resolved and committed (or ended with git itself): nothing to resume
+        return
+    abort = f"scaffold {journal.command} --abort"
+    if journal.stage == CONFLICTS:
+        raise ScaffoldError(
+            f"a scaffold {journal.command} is waiting for its conflicts: resolve them and `git commit`, "
+            f"or run `{abort}`"
+        )
+    raise ScaffoldError(
+        f"a scaffold {journal.command} was interrupted (at step {journal.step}): "
+        f"run `{abort}` to put the repository back as it was"
+    )
+
+
 def _ref(root: Path, name: str) -> str | None:
     found = git(root, "rev-parse", "--verify", "--quiet", name, check=False)
     return found.stdout.strip() if found.returncode == 0 else None

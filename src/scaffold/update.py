@@ -39,7 +39,7 @@ from .guard import (
     require_clean,
     untracked,
 )
-from .journal import CONFLICTS, RUNNING, Journal, rollback
+from .journal import CONFLICTS, RUNNING, Journal, refuse_unfinished, rollback
 from .pristine import PRISTINE_BRANCH, pristine_commit
 from .render import render, template_source
 from .versions import Recorded, available_versions, changelog_between, parse_version, read_answers
@@ -101,25 +101,6 @@ def execute(request: UpdateRequest, *, dry_run: bool = False) -> Outcome:
         return plan(prepared) if dry_run else apply(prepared, request)
 
 
-def _check_journal(root: Path) -> None:
-    """Forget the journal of an update the person finished; refuse while one is unfinished."""
-    journal = Journal.load(root)
-    if journal is None:
-        return
-    if journal.stage == CONFLICTS and not os.path.lexists(git_path(root, "MERGE_HEAD")):
-        journal.remove()  # resolved and committed (or ended with git itself): nothing to resume
-        return
-    if journal.stage == CONFLICTS:
-        raise ScaffoldError(
-            "an update is waiting for its conflicts: resolve them and `git commit`, "
-            "or run `scaffold update --abort`"
-        )
-    raise ScaffoldError(
-        f"a scaffold {journal.command} was interrupted (at step {journal.step}): "
-        "run `scaffold update --abort` to put the repository back as it was"
-    )
-
-
 def _choose_target(recorded: Recorded, to: str | None) -> tuple[Version, str]:
     versions = available_versions(recorded.source)
     if not recorded.embedded and recorded.version not in versions:
@@ -143,7 +124,7 @@ def _choose_target(recorded: Recorded, to: str | None) -> tuple[Version, str]:
 def prepare(request: UpdateRequest) -> Prepared | Outcome:
     """Preflight checks and the render of the target version; an Outcome when up to date."""
     root = repo_root(request.path)
-    _check_journal(root)
+    refuse_unfinished(root)
     recorded = read_answers(root)
     require_clean(root)
     branch = current_branch(root)

@@ -68,7 +68,10 @@ def load_bundle(model_dir: Path) -> ModelBundle:
             f"{model_dir / MODEL_FILE} does not match the digest in {METADATA_FILE}"
         )
     if metadata.feature_names != FEATURE_NAMES:
-        raise ModelLoadError("the model was trained on other features than this service's schema")
+        raise ModelLoadError(
+            f"the model was trained under feature contract {metadata.contract_version} with other "
+            "features than this service's contract.yaml: retrain, or deploy the matching code"
+        )
     reference = Reference.model_validate(read_json(model_dir / REFERENCE_FILE))
     pipeline = joblib.load(model_dir / MODEL_FILE)
     return ModelBundle(pipeline=pipeline, metadata=metadata, reference=reference)

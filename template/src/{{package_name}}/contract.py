@@ -1,0 +1,205 @@
+"""The feature contract: read `contract.yaml`, check it, and build what serving validates with.
+
+The contract (a YAML file the team owns, next to this module) names every input feature
+with its type, nullability, bounds, description and a sensitive/PII flag, and the target
+with its task and classes. Everything else is derived from it when the service or the
+training starts, not typed again: the request model (pydantic: unknown fields, wrong
+types and out-of-contract values are refused naming the field), the exported JSON
+Schema and OpenAPI, the model's column order, the drift and null-rate metrics per
+feature and the model card's feature table. A contract that breaks a rule stops
+training and serving at start with one line naming the problem.
+
+This module is the template's (updates improve it); `contract.yaml` is yours.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+
+FeatureType = Literal["number", "integer", "boolean"]
+_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # a Python identifier: a pydantic field and a label
+_SEMVER = r"^\d+\.\d+\.\d+$"
+
+
+class ContractError(ValueError):
+    """The contract file is missing, not YAML, or breaks a rule; the message is one line."""
+
+
+class FeatureSpec(BaseModel):
+    """One input feature."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=_NAME)
+    type: FeatureType
+    description: str = Field(min_length=1)
+    nullable: bool = True
+    minimum: float | None = None
+    maximum: float | None = None
+    unit: str | None = None
+    sensitive: bool = False  # personal or confidential: never logged, flagged in the model card
+
+    @model_validator(mode="after")
+    def _bounds(self) -> FeatureSpec:
+        if self.type == "boolean" and (self.minimum is not None or self.maximum is not None):
+            raise ValueError("a boolean feature has no minimum or maximum")
+        for bound in (self.minimum, self.maximum):
+            if bound is not None and not math.isfinite(bound):
+                raise ValueError("bounds must be finite numbers")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"minimum {self.minimum:g} is above maximum {self.maximum:g}")
+        return self
+
+
+class TargetSpec(BaseModel):
+    """What the model predicts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=_NAME)
+    description: str = Field(min_length=1)
+    task: Literal["binary_classification"]
+    classes: tuple[str, str]
+    positive_class: str
+
+    @model_validator(mode="after")
+    def _classes(self) -> TargetSpec:
+        if len(set(self.classes)) != len(self.classes):
+            raise ValueError(f"classes must differ, got {list(self.classes)}")
+        if self.positive_class not in self.classes:
+            raise ValueError(
+                f"positive_class {self.positive_class!r} is not one of {list(self.classes)}"
+            )
+        return self
+
+
+class Contract(BaseModel):
+    """The whole contract: its identity, the target and the features in model column order."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str = Field(pattern=_SEMVER)
+    owner: str = Field(min_length=1)
+    description: str = Field(min_length=1)  # what one record describes
+    dataset: str = Field(min_length=1)
+    max_missing_fraction: float = Field(default=0.5, ge=0, le=1)
+    target: TargetSpec
+    features: tuple[FeatureSpec, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Contract:
+        seen: set[str] = set()
+        for feature in self.features:
+            if feature.name in seen:
+                raise ValueError(f"feature {feature.name!r} is declared twice")
+            if feature.name == self.target.name:
+                raise ValueError(f"feature {feature.name!r} is also the target")
+            seen.add(feature.name)
+        return self
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The features' names in model column order."""
+        return tuple(feature.name for feature in self.features)
+
+    def request_model(self) -> type[Record]:
+        """The pydantic model of one record, built from the features (strict, no extras)."""
+        fields: dict[str, Any] = {}
+        for feature in self.features:
+            python_type: Any = {"number": float, "integer": int, "boolean": bool}[feature.type]
+            info = Field(
+                default=None if feature.nullable else ...,
+                ge=feature.minimum,
+                le=feature.maximum,
+                description=feature.description + (f" ({feature.unit})" if feature.unit else ""),
+            )
+            fields[feature.name] = (python_type | None if feature.nullable else python_type, info)
+        model: type[Record] = create_model(
+            "Features",
+            __base__=Record,
+            __doc__=f"One record to score: {self.description}",
+            **fields,
+        )
+        model.feature_names = self.feature_names
+        model.max_missing = int(self.max_missing_fraction * len(self.features))
+        return model
+
+
+class Record(BaseModel):
+    """Base of the request model `Contract.request_model` builds: the checks every record gets."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    feature_names: ClassVar[tuple[str, ...]] = ()
+    max_missing: ClassVar[int] = 0
+
+    @model_validator(mode="after")
+    def _not_mostly_missing(self) -> Record:
+        missing = sum(getattr(self, name) is None for name in self.feature_names)
+        if missing > self.max_missing:
+            raise ValueError(
+                f"{missing} of {len(self.feature_names)} features are missing; "
+                f"at most {self.max_missing} may be"
+            )
+        return self
+
+    def to_row(self) -> list[float]:
+        """Values in model column order as floats (booleans 0/1), missing ones as NaN."""
+        values = (getattr(self, name) for name in self.feature_names)
+        return [math.nan if value is None else float(value) for value in values]
+
+
+def to_matrix(records: Sequence[Record]) -> np.ndarray:
+    """Stack records into the float matrix the model and the drift monitor take."""
+    return np.array([record.to_row() for record in records], dtype=np.float64).reshape(
+        len(records), -1
+    )
+
+
+def _where(contract: dict[str, Any], location: tuple[int | str, ...]) -> str:
+    """`features[3] (mean_area).maximum` for an error location in the raw contract."""
+    parts: list[str] = []
+    for index, part in enumerate(location):
+        if isinstance(part, int):
+            parts[-1] += f"[{part}]"
+            items = contract.get(str(location[index - 1])) if index else None
+            if isinstance(items, list) and part < len(items) and isinstance(items[part], dict):
+                name = items[part].get("name")
+                parts[-1] += f" ({name})" if name else ""
+        else:
+            parts.append(part)
+    return ".".join(parts) or "contract"
+
+
+def parse_contract(text: str, source: str = "contract.yaml") -> Contract:
+    """Check a contract's text; every problem becomes one ContractError line naming the place."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ContractError(f"{source} is not valid YAML{where}") from None
+    if not isinstance(raw, dict):
+        raise ContractError(f"{source} must be a mapping with version, owner, target and features")
+    try:
+        return Contract.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        message = re.sub(r"^(Value|Assertion) error, ", "", first["msg"])
+        raise ContractError(f"{source}: {_where(raw, tuple(first['loc']))}: {message}") from None
+
+
+def load_contract(path: Path) -> Contract:
+    """Read and check the contract file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ContractError(f"cannot read the feature contract {path}: {error.strerror}") from None
+    return parse_contract(text, str(path))
