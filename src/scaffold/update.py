@@ -16,7 +16,6 @@ written, staged or deleted; git hooks never run inside it.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
