@@ -109,10 +109,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     base = f"http://127.0.0.1:{service_port}"
     try:
         _wait(lambda: _get(f"{base}/readyz")["status"] == "ready", "the service to be ready")
-        stack = {"slug": slug, "prometheus": f"http://127.0.0.1:{prometheus_port}"}
+        stack = {"slug": slug, "prometheus": f"http://127.0.0.1:{prometheus_port}", "service": base}
         # Traffic only after the first scrape, so rates see the counters increase.
         _wait(lambda: _query(stack, f'up{{app="{slug}"}} == 1'), "the first successful scrape")
         golden = json.loads((work / "artifacts" / "golden_examples.json").read_text())
+        stack["golden"] = golden
         records = [example["input"] for example in golden]
         for _ in range(20):  # 160 records: enough for the drift window to report PSI
             assert _post(f"{base}/predict", {"instances": records}) == 200
@@ -169,3 +170,32 @@ def test_every_rule_evaluates_without_error(stack: dict[str, Any]) -> None:
         "the availability SLI to be recorded over traffic",
     )
     assert float(ratio[0]["value"][1]) == 0.0, "no 5xx was sent"
+
+
+def test_a_standard_v2_client_scores_unchanged(stack: dict[str, Any]) -> None:
+    """Triton's own HTTP client (the reference v2 client) against the running service."""
+    http = pytest.importorskip("tritonclient.http", reason="tritonclient[http] is not installed")
+    import numpy as np
+
+    slug = stack["slug"]
+    client = http.InferenceServerClient(url=stack["service"].removeprefix("http://"))
+    assert client.is_server_live() and client.is_server_ready() and client.is_model_ready(slug)
+    complete = [e for e in stack["golden"] if None not in e["input"].values()]
+    inputs = []
+    for tensor in client.get_model_metadata(slug)["inputs"]:
+        item = http.InferInput(tensor["name"], [len(complete)], tensor["datatype"])
+        values = np.array([example["input"][tensor["name"]] for example in complete], dtype=np.float64)
+        item.set_data_from_numpy(values, binary_data=False)
+        inputs.append(item)
+    wanted = [http.InferRequestedOutput(name, binary_data=False) for name in ("label", "score")]
+    result = client.infer(slug, inputs, outputs=wanted, request_id="triton-1")
+    assert result.get_response()["id"] == "triton-1"
+    assert result.as_numpy("score").tolist() == pytest.approx([e["expected"]["score"] for e in complete])
+    assert [label.decode() for label in result.as_numpy("label")] == [
+        e["expected"]["label"] for e in complete
+    ]
+    # Counted under its own handler, which the SLO's recording rules select with /predict.
+    handler = 'handler="/v2/models/{model_name}/infer"'
+    _wait(
+        lambda: _query(stack, f'http_requests_total{{app="{slug}",{handler},code="200"}} > 0'), "v2 traffic"
+    )

@@ -30,7 +30,7 @@ from . import legacy
 from .answers import Asker
 from .changes import changed, produced, unmerged
 from .errors import AnswerError, ScaffoldError
-from .gitutil import git, out, stage_paths
+from .gitutil import git, out, paths, stage_paths
 from .guard import current_branch, exclusive, git_path, obstructions, repo_root, require_clean, untracked
 from .infer import Inferred, infer
 from .journal import CONFLICTS, Journal, refuse_unfinished, rollback
@@ -152,7 +152,7 @@ def _blob(root: Path, rev: str, path: str) -> str | None:
 
 
 def _files(root: Path, rev: str) -> set[str]:
-    return set(out(root, "ls-tree", "-r", "--name-only", "-z", rev).split("\0")) - {""}
+    return set(paths(root, "ls-tree", "-r", "--name-only", rev))
 
 
 def _merge(

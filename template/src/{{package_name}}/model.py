@@ -22,6 +22,10 @@ from .drift import pad_edges
 from .features import FEATURE_NAMES
 
 
+class NonFiniteScoreError(RuntimeError):
+    """The model returned NaN or infinity for a valid record: a model defect, never served."""
+
+
 class ModelLoadError(RuntimeError):
     """The model folder is missing, incomplete, tampered with or for another schema."""
 
