@@ -13,7 +13,7 @@ import yaml
 from scaffold import __version__
 from scaffold.leftovers import find_leftovers
 
-from conftest import ROOT, Scaffold, render
+from conftest import ROOT, Scaffold, copy_template_source, render
 
 GIT = ["git", "-c", "safe.directory=*"]
 
@@ -226,3 +226,18 @@ def test_help_shows_examples(scaffold: Scaffold) -> None:
     assert result.code == 0
     assert "Examples:" in result.stdout
     assert "--data KEY=VALUE" in result.stdout.replace("-d, ", "")
+
+
+def test_bytecode_in_an_installed_template_is_never_copied(scaffold: Scaffold, tmp_path: Path) -> None:
+    """pip compiles the embedded template's .py files; none of that may reach a new repo."""
+    source = tmp_path / "installed-template"
+    source.mkdir()
+    copy_template_source(source)
+    cache = source / "template" / "src" / "{{package_name}}" / "__pycache__"
+    cache.mkdir()
+    (cache / "model.cpython-311.pyc").write_bytes(b"\x00bytecode")
+    (source / "template" / "stray.pyc").write_bytes(b"\x00bytecode")
+    result = scaffold("new", str(tmp_path / "svc"), "--defaults", "--template", str(source), "--no-git")
+    assert result.code == 0, result.stderr
+    leaked = [p for p in (tmp_path / "svc").rglob("*") if p.suffix == ".pyc" or p.name == "__pycache__"]
+    assert leaked == []
