@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -55,14 +56,19 @@ def _commit(project: Path, message: str = "team edit") -> None:
 @pytest.mark.parametrize("in_place", [False, True])
 @pytest.mark.parametrize(
     ("new", "ignored"),
-    [({"local.cfg": "template default\n"}, "local.cfg"), ({"cache/readme.md": "x\n"}, "cache")],
-    ids=["file-at-path", "file-where-a-folder-goes"],
+    [
+        ({"local.cfg": "template default\n"}, "local.cfg"),
+        ({"cache/readme.md": "x\n"}, "cache"),
+        ({"data/README.md": "x\n"}, "data"),
+    ],
+    ids=["file-at-path", "file-where-a-folder-goes", "into-an-ignored-folder"],
 )
 def test_ignored_file_where_the_template_writes_is_refused(
     tmp_path: Path, new: dict[str, str | None], ignored: str, in_place: bool
 ) -> None:
     project = _project(tmp_path, new)
-    (project / ignored).write_text("my local secrets\n")
+    if not (project / ignored).exists():
+        (project / ignored).write_text("my local secrets\n")
     before = snapshot(project)
     result = _update(project, *(["--in-place"] if in_place else []))
     assert result.code == 2, result.stdout + result.stderr
@@ -196,16 +202,47 @@ def _rebase_stopped(project: Path) -> None:
     subprocess.run(["git", "rebase", "-i", "HEAD~1"], cwd=project, env=env, check=True, capture_output=True)
 
 
+def _hidden_edit(project: Path) -> None:
+    _git(project, "update-index", "--assume-unchanged", "notes.txt")
+    (project / "notes.txt").write_text("a local edit git status does not show\n")
+
+
+def _cherry_picks_stopped(project: Path) -> None:
+    """`git cherry-pick A B` stopped on A, resolved and committed: B is still to come."""
+    _git(project, "switch", "--quiet", "-c", "side")
+    for text in ("one\nside A\nthree\n", "one\nside B\nthree\n"):
+        (project / "notes.txt").write_text(text)
+        _commit(project, text)
+    _git(project, "switch", "--quiet", "main")
+    (project / "notes.txt").write_text("one\nmain\nthree\n")
+    _commit(project, "main")
+    picked = subprocess.run(["git", "cherry-pick", "side~1", "side"], cwd=project, capture_output=True)
+    assert picked.returncode != 0, "the first pick conflicts"
+    (project / "notes.txt").write_text("one\nresolved\nthree\n")
+    _git(project, "add", "notes.txt")
+    _git(project, "commit", "--quiet", "--no-edit")
+
+
 @pytest.mark.parametrize(
     ("prepare", "args", "message"),
     [
         (_rebase_stopped, [], "a rebase is in progress"),
+        (_cherry_picks_stopped, [], "a cherry-pick or revert of several commits is in progress"),
+        (_hidden_edit, [], "(e.g. notes.txt)"),
         (lambda p: _git(p, "bisect", "start"), [], "a bisect is in progress"),
         (lambda p: _git(p, "switch", "--quiet", "--detach"), ["--in-place"], "HEAD is detached"),
         (lambda p: _git(p.parent / "tpl", "tag", "-d", "v0.1.0"), [], "does not exist"),
         (lambda p: (p / "notes.txt").write_text("dirty\n"), [], "(e.g. notes.txt)"),
     ],
-    ids=["rebase-edit", "bisect", "detached-in-place", "recorded-tag-gone", "dirty"],
+    ids=[
+        "rebase-edit",
+        "cherry-pick-sequence",
+        "assume-unchanged",
+        "bisect",
+        "detached-in-place",
+        "recorded-tag-gone",
+        "dirty",
+    ],
 )
 def test_unsafe_states_are_refused_and_nothing_changes(
     tmp_path: Path, prepare: object, args: list[str], message: str
@@ -344,3 +381,92 @@ def test_rollback_never_moves_a_ref_another_hand_moved(tmp_path: Path) -> None:
     assert _git(project, "rev-parse", "HEAD").strip() == moved, "not reset: not this run's commit"
     assert (project / "notes.txt").read_text() == "someone else's work\n"
     assert (project / "data" / "creds.csv").exists()
+
+
+FAILING_BEFORE = """
+_migrations:
+  - version: v0.2.0
+    when: "{{ _stage == 'before' }}"
+    command: "echo x > local.cfg && mkdir -p built/deep && echo y > built/deep/f && exit 1"
+"""
+
+
+def test_ignored_and_untracked_leftovers_of_a_failed_migration_are_removed(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"}, FAILING_BEFORE)
+    before = snapshot(project)
+    result = _update(project)
+    assert result.code == 2 and "migration of v0.2.0 failed" in result.stderr
+    assert snapshot(project) == before, "local.cfg (ignored) and built/ (untracked) are gone"
+
+
+def test_abort_after_conflicts_keeps_a_file_added_while_resolving(tmp_path: Path) -> None:
+    project = _conflicting(tmp_path)
+    assert _update(project).code == 3
+    (project / "mine.txt").write_text("written while resolving\n")
+    _git(project, "add", "mine.txt")
+    aborted = run_scaffold("update", str(project), "--abort")
+    assert aborted.code == 0, aborted.stderr
+    assert (project / "mine.txt").read_text() == "written while resolving\n"
+    assert _git(project, "ls-files", "mine.txt") == "", "kept, untracked"
+
+
+def test_abort_after_the_update_was_committed_changes_nothing(tmp_path: Path) -> None:
+    project = _conflicting(tmp_path)
+    assert _update(project, "--in-place").code == 3
+    (project / "notes.txt").write_text("one\nboth\nthree\n")
+    _commit(project, "resolved")
+    before = snapshot(project)
+    aborted = run_scaffold("update", str(project), "--abort")
+    assert aborted.code == 2 and "already finished" in aborted.stderr
+    assert snapshot(project) == before
+    assert run_scaffold("update", str(project), "--abort").code == 2, "nothing in progress"
+
+
+def test_abort_after_a_kill_keeps_files_created_after_it(tmp_path: Path) -> None:
+    project = _project(tmp_path, STOP_IGNORING_DATA, RENAMING)
+    args = ["update", str(project), "--to", "v0.2.0", "--trust"]
+    killed = subprocess.run([sys.executable, "-c", KILL_AT, "merged", *args], capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    (project / "after-the-crash.txt").write_text("the person's own work\n")
+    aborted = run_scaffold("update", str(project), "--abort")
+    assert aborted.code == 0, aborted.stderr
+    assert "after-the-crash.txt" in aborted.stderr, "named as left in place"
+    assert (project / "after-the-crash.txt").read_text() == "the person's own work\n"
+    assert not (project / "migrated.txt").exists(), "the migration's own output is gone"
+
+
+SLOW_MIGRATION = """
+_migrations:
+  - version: v0.2.0
+    when: "{{ _stage == 'before' }}"
+    command: "sleep 3 && echo late > late.txt"
+"""
+
+
+def test_a_migration_outliving_a_killed_update_keeps_the_repository_locked(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"}, SLOW_MIGRATION)
+    command = [sys.executable, "-m", "scaffold", "update", str(project), "--to", "v0.2.0", "--trust"]
+    update = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not (project / ".git" / "scaffold-update.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the migration has started
+    update.kill()  # scaffold only, not its process group: the migration runs on
+    update.wait()
+    busy = run_scaffold("update", str(project), "--abort")
+    assert busy.code == 2 and "another scaffold command" in busy.stderr, busy.stderr
+    while not (project / "late.txt").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.3)
+    aborted = run_scaffold("update", str(project), "--abort")
+    assert aborted.code == 0, aborted.stderr
+    assert _git(project, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+def test_one_update_at_a_time_across_worktrees(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
+    linked = tmp_path / "linked"
+    _git(project, "worktree", "add", "--quiet", "-b", "other", str(linked))
+    with exclusive(project):
+        result = run_scaffold("update", str(linked), "--to", "v0.2.0", "--in-place")
+    assert result.code == 2 and "another scaffold command" in result.stderr, result.stderr

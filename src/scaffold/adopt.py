@@ -30,7 +30,7 @@ from . import legacy
 from .answers import Asker
 from .changes import changed, produced, unmerged
 from .errors import AnswerError, ScaffoldError
-from .gitutil import git, out, paths, stage_paths
+from .gitutil import failure_line, git, out, paths, stage_paths
 from .guard import current_branch, exclusive, git_path, obstructions, repo_root, require_clean, untracked
 from .infer import Inferred, infer
 from .journal import CONFLICTS, Journal, refuse_unfinished, rollback
@@ -189,8 +189,7 @@ def _merge(
         )
         stages = unmerged(root)
         if merge.returncode != 0 and not stages:
-            detail = (merge.stderr or merge.stdout).strip().splitlines()
-            raise ScaffoldError(f"git merge failed: {detail[-1] if detail else merge.returncode}")
+            raise ScaffoldError(f"git merge failed: {failure_line(merge)}")
         ours, theirs, old = _files(root, head), _files(root, new), _files(root, base)
         # Nothing the golden path lacks is deleted: restore the team's files the merge dropped.
         for path in sorted(ours - theirs):
@@ -235,9 +234,11 @@ def _merge(
             git(root, "update-ref", "-m", f"scaffold: {message}", "HEAD", final, head)
         git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", new, "0" * 40)
         journal.reached("pristine-moved")
-    except BaseException:
-        rollback(journal, clean=True)
+    except BaseException as failure:
+        problems = rollback(journal, clean=True)
         journal.remove()
+        if problems and isinstance(failure, ScaffoldError):
+            raise ScaffoldError(f"{failure} (rolled back; {'; '.join(problems)})") from failure
         raise
     if conflicts:
         journal.stage = CONFLICTS

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -27,7 +28,7 @@ err_console = Console(stderr=True, highlight=False)
 
 def _fail(error: ScaffoldError) -> NoReturn:
     """Report a user-facing error as one line and exit with its code."""
-    err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
+    err_console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
     sys.exit(error.exit_code)
 
 
@@ -235,11 +236,13 @@ def check_update(path: Path, fmt: str) -> None:
 
 
 def _abandoned(where: str, problems: list[str], what: str = "Update") -> None:
-    """Report an abort; refs someone else moved meanwhile are named, not reset (exit 2)."""
+    """Report an abort; refs someone else moved meanwhile are named, not reset (exit 2);
+    files left in place are noted."""
     Console(highlight=False).print(f"{what} abandoned; back on {where} as before.", markup=False)
     for problem in problems:
-        err_console.print(f"warning: {problem}", markup=False, highlight=False)
-    if problems:
+        label = "" if problem.startswith("note:") else "warning: "
+        err_console.print(f"{label}{problem}", markup=False, highlight=False, soft_wrap=True)
+    if any(not problem.startswith("note:") for problem in problems):
         sys.exit(2)
 
 

@@ -75,9 +75,27 @@ def git(
         check=False,
     )
     if check and result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        raise ScaffoldError(f"git {args[0]} failed: {detail[-1] if detail else result.returncode}")
+        raise ScaffoldError(f"git {_command(args)} failed: {failure_line(result)}")
     return result
+
+
+def _command(args: tuple[str, ...]) -> str:
+    """The git subcommand among the arguments (past `-c NAME=VALUE` and global options)."""
+    rest = list(args)
+    while rest and rest[0].startswith("-"):
+        option = rest.pop(0)
+        if option in {"-c", "-C", "--work-tree", "--git-dir"} and rest:
+            rest.pop(0)
+    return rest[0] if rest else "command"
+
+
+def failure_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The line of git's output that says what went wrong (not a `hint:`)."""
+    lines = [line.strip() for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+    useful = [line for line in lines if not line.startswith("hint:")]
+    errors = [line for line in useful if line.startswith(("error:", "fatal:"))]
+    chosen = (errors or useful or [f"exit code {result.returncode}"])[0]
+    return chosen.removeprefix("fatal: ").removeprefix("error: ")
 
 
 def out(cwd: Path, *args: str) -> str:

@@ -30,11 +30,14 @@ IN_PROGRESS = {
     "CHERRY_PICK_HEAD": "a cherry-pick",
     "REVERT_HEAD": "a revert",
     "BISECT_LOG": "a bisect",
+    "sequencer": "a cherry-pick or revert of several commits",
 }
 
 
 def repo_root(path: Path) -> Path:
     """The top of the git work tree containing `path`."""
+    if not path.is_dir():
+        raise ScaffoldError(f"{path} is not a directory")
     result = git(path, "rev-parse", "--show-toplevel", check=False)
     if result.returncode != 0:
         raise ScaffoldError(f"{path} is not inside a git repository")
@@ -45,6 +48,17 @@ def git_path(root: Path, name: str) -> Path:
     """A file inside the repository's git directory (worktree-aware)."""
     path = Path(out(root, "rev-parse", "--git-path", name))
     return path if path.is_absolute() else root / path
+
+
+def common_path(root: Path, name: str) -> Path:
+    """A file in the git directory all worktrees of the repository share (refs live there)."""
+    common = Path(out(root, "rev-parse", "--git-common-dir"))
+    return (common if common.is_absolute() else root / common) / name
+
+
+def printable(path: str) -> str:
+    """A path on one line, whatever characters its name holds."""
+    return path.encode("unicode_escape", errors="backslashreplace").decode("ascii")
 
 
 def operation_in_progress(root: Path) -> str | None:
@@ -66,11 +80,33 @@ def require_clean(root: Path) -> None:
             "if none is, remove .git/index.lock"
         )
     status = nul_split(git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all").stdout)
-    if status:
-        first = status[0][3:]
+    hidden = _hidden_changes(root)
+    if status or hidden:
+        first = printable(status[0][3:] if status else hidden[0])
         raise ScaffoldError(
             f"the work tree has uncommitted or untracked changes (e.g. {first}): commit or stash them first"
         )
+
+
+def _hidden_changes(root: Path) -> list[str]:
+    """Files marked assume-unchanged whose content differs: `git status` hides them, a reset
+    would overwrite them."""
+    entries = nul_split(git(root, "ls-files", "-v", "-s", "-z").stdout)
+    changed = []
+    for entry in entries:
+        tag, meta = entry[0], entry[2:]
+        if not tag.islower():
+            continue  # not assume-unchanged
+        info, path = meta.split("\t", 1)
+        blob = info.split()[1]
+        target = root / path
+        if not os.path.lexists(target):
+            changed.append(path)
+            continue
+        current = git(root, "hash-object", "--", path, check=False).stdout.strip()
+        if current != blob:
+            changed.append(path)
+    return changed
 
 
 def current_branch(root: Path) -> str | None:
@@ -85,7 +121,7 @@ def untracked(root: Path) -> list[str]:
     Taken before an update changes anything: these paths are the person's, whatever a new
     `.gitignore` says later, and are never written, staged, cleaned or deleted.
     """
-    return paths(root, "ls-files", "--others", "--directory", "--no-empty-directory")
+    return paths(root, "ls-files", "--others", "--directory")
 
 
 def is_kept(path: str, kept: Iterable[str]) -> bool:
@@ -96,24 +132,34 @@ def is_kept(path: str, kept: Iterable[str]) -> bool:
 def obstructions(root: Path, written: Iterable[str], tracked: set[str]) -> list[str]:
     """Paths the update would write that hold something git does not track here.
 
-    A file or symlink at the path itself, or a file or symlink where the path needs a
-    folder: git's merge would overwrite (or delete) an ignored one without a word.
+    A file, link or folder at the path itself, or, on the way to it, a file or link where
+    a folder is needed or a folder git tracks nothing in (an ignored folder, a nested
+    repository): git's merge would overwrite, delete or write into them without a word.
+    Where git tracks the thing in the way, the merge handles it (a conflict), not this.
     """
+    folders = {parent for path in tracked for parent in _parents(path)}
     found: set[str] = set()
     for path in written:
         parts = path.split("/")
         for depth in range(1, len(parts) + 1):
             prefix = "/".join(parts[:depth])
             if prefix in tracked:
-                continue
+                break  # a tracked file or link: git's own conflict rules apply beyond it
             try:
                 mode = os.lstat(root / prefix).st_mode
             except FileNotFoundError:
                 break
-            if depth == len(parts) or not stat.S_ISDIR(mode):
-                found.add(prefix)
-                break
+            if stat.S_ISDIR(mode) and prefix in folders:
+                continue  # a folder git tracks files in
+            found.add(prefix)
+            break
     return sorted(found)
+
+
+def _parents(path: str) -> Iterator[str]:
+    parts = path.split("/")
+    for depth in range(1, len(parts)):
+        yield "/".join(parts[:depth])
 
 
 def fresh_name(path: Path) -> Path:
@@ -142,25 +188,39 @@ def remove_own_file(path: Path) -> None:
             path.unlink()
 
 
+_HELD: set[int] = set()
+
+
+def held_locks() -> tuple[int, ...]:
+    """The lock descriptors this process holds: commands it starts (migrations) inherit them,
+    so the repository stays locked while one runs, even if scaffold itself is killed."""
+    return tuple(sorted(_HELD))
+
+
 @contextmanager
-def exclusive(root: Path) -> Iterator[None]:
+def exclusive(root: Path) -> Iterator[int]:
     """Hold the repository's scaffold lock for the block; a second process is refused.
 
-    `flock` on a file in the git directory: the kernel releases it when the holder exits,
-    however it exits, so there is no stale lock to detect or break.
+    `flock` on a file in the git directory every worktree shares: the kernel releases it
+    when the holder (and any command that inherited it) exits, however it exits, so there
+    is no stale lock to detect or break.
     """
-    lock_path = git_path(root, LOCK_FILE)
+    lock_path = common_path(root, LOCK_FILE)
     while True:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as error:
+            raise ScaffoldError(f"cannot open the lock {lock_path}: {error.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
             os.close(fd)
             if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise ScaffoldError(f"cannot lock {lock_path}: {error.strerror}") from error
+                raise ScaffoldError(f"cannot lock {lock_path}: {error.strerror}") from None
             raise BusyError(
-                f"another scaffold command (pid {holder}) is changing {root}: wait for it to finish"
+                f"another scaffold command (pid {holder}, or a migration it started) is changing "
+                f"{root}: wait for it to finish"
             ) from None
         try:
             same = os.fstat(fd).st_ino == os.lstat(lock_path).st_ino
@@ -169,11 +229,13 @@ def exclusive(root: Path) -> Iterator[None]:
         if same:
             break
         os.close(fd)  # the holder removed the file as we opened it: lock the new one
+    _HELD.add(fd)
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
+        yield fd
     finally:
+        _HELD.discard(fd)
         with suppress(FileNotFoundError):
             lock_path.unlink()
         os.close(fd)

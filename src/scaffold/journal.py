@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import stat
+import time
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 
 from .errors import ScaffoldError
 from .gitutil import git, paths
-from .guard import current_branch, git_path, is_kept, remove_own_file
+from .guard import current_branch, git_path, is_kept, printable, remove_own_file
 from .pristine import PRISTINE_BRANCH
 
 JOURNAL_FILE = "scaffold-update.json"
@@ -45,6 +46,7 @@ class Journal:
     rejects: list[str] = field(default_factory=list)
     stage: str = RUNNING
     step: str = "started"
+    started_at: float = field(default_factory=time.time)
 
     @property
     def path(self) -> Path:
@@ -74,8 +76,17 @@ class Journal:
         self.save()
 
     def remove(self) -> None:
+        """Forget the run (and any temporary journal a killed run left)."""
         with suppress(FileNotFoundError):
             self.path.unlink()
+        for stale in self.path.parent.glob(f"{JOURNAL_FILE}.*.tmp"):
+            with suppress(FileNotFoundError):
+                stale.unlink()
+
+    @property
+    def last_written(self) -> float:
+        """When the journal was last saved: after a kill, the latest the run can have acted."""
+        return os.lstat(self.path).st_mtime
 
     @classmethod
     def load(cls, root: Path) -> Journal | None:
@@ -119,12 +130,14 @@ def _ref(root: Path, name: str) -> str | None:
     return found.stdout.strip() if found.returncode == 0 else None
 
 
-def rollback(journal: Journal, *, clean: bool) -> list[str]:
+def rollback(journal: Journal, *, clean: bool, until: float | None = None) -> list[str]:
     """Put HEAD, index, work tree and the refs back as they were; the problems left, if any.
 
-    `clean` also deletes the files the run left that git does not track (a migration's
-    output): right after a failure or a crash, never after conflicts, where the person may
-    have created files since. What was untracked or ignored before the run is never touched.
+    `clean` also deletes what the run left that git does not track (a migration's output,
+    ignored or not), but only paths that appeared while the run was writing its journal
+    (from its start until `until`, default now): right after a failure, or after a kill
+    up to the journal's last write. Never after conflicts, where the person may have
+    created files since, and never inside what was untracked or ignored before the run.
     """
     root = journal.root
     if os.path.lexists(git_path(root, "index.lock")):
@@ -136,16 +149,18 @@ def rollback(journal: Journal, *, clean: bool) -> list[str]:
     ours = {journal.head, *journal.commits}
     for reject in journal.rejects:
         remove_own_file(root / reject)
+    if journal.stage == CONFLICTS:
+        _unstage_new_files(journal)
     if journal.created is not None:
-        if current_branch(root) == journal.created:
+        tip = _ref(root, f"refs/heads/{journal.created}")
+        if tip is not None and tip not in ours:
+            problems.append(f"branch {journal.created} has commits this run did not make: kept")
+        elif current_branch(root) == journal.created:
             git(root, "reset", "--hard", "--quiet")
             back = [journal.branch] if journal.branch else ["--detach", journal.head]
             git(root, "switch", "--quiet", "--force", *back)
-        tip = _ref(root, f"refs/heads/{journal.created}")
         if tip in ours:
             git(root, "update-ref", "-d", f"refs/heads/{journal.created}", str(tip))
-        elif tip is not None:
-            problems.append(f"branch {journal.created} has commits this run did not make: kept")
     else:
         tip = _ref(root, "HEAD")
         if current_branch(root) != journal.branch or tip not in ours:
@@ -154,8 +169,8 @@ def rollback(journal: Journal, *, clean: bool) -> list[str]:
             )
         else:
             git(root, "reset", "--hard", "--quiet", journal.head)
-    if clean:
-        _remove_leftovers(root, journal.untracked)
+    if clean and not problems:
+        problems += _remove_leftovers(root, journal.untracked, journal.started_at, until or time.time())
     pristine = _ref(root, f"refs/heads/{PRISTINE_BRANCH}")
     if pristine is not None and pristine == journal.pristine_after != journal.pristine_before:
         if journal.pristine_before:
@@ -165,21 +180,57 @@ def rollback(journal: Journal, *, clean: bool) -> list[str]:
     return problems
 
 
-def _remove_leftovers(root: Path, kept: list[str]) -> None:
-    """Delete untracked files that were not there before the run (never a kept path)."""
-    folders: set[Path] = set()
-    for name in paths(root, "ls-files", "--others", "--exclude-standard"):
+def _unstage_new_files(journal: Journal) -> None:
+    """Files the person added while resolving (in the index, in neither side): keep them on
+    disk, untracked, instead of letting the reset delete them."""
+    root = journal.root
+    known = set(paths(root, "ls-tree", "-r", "--name-only", journal.head))
+    if journal.pristine_after:
+        known |= set(paths(root, "ls-tree", "-r", "--name-only", journal.pristine_after))
+    added = [name for name in paths(root, "ls-files", "--cached") if name not in known]
+    if added:
+        git(
+            root,
+            *("--literal-pathspecs", "rm", "--cached", "--quiet", "--pathspec-from-file=-"),
+            "--pathspec-file-nul",
+            input_text="\0".join(added) + "\0",
+        )
+
+
+def _created_between(target: Path, since: float, until: float) -> bool:
+    """True when `target` (a file, link or a folder with all it holds) changed in the window."""
+    entries = [target]
+    if target.is_dir() and not target.is_symlink():
+        entries += list(target.rglob("*"))
+    try:
+        return all(since <= os.lstat(entry).st_ctime <= until for entry in entries)
+    except FileNotFoundError:
+        return False
+
+
+def _remove_leftovers(root: Path, kept: list[str], since: float, until: float) -> list[str]:
+    """Delete what git does not track that appeared during the run; name what was left."""
+    left: list[str] = []
+    for name in paths(root, "ls-files", "--others", "--directory"):
         if is_kept(name, kept):
             continue
-        target = root / name
+        target = root / name.rstrip("/")
+        if not _created_between(target, since - 1, until):
+            left.append(name)
+            continue
         with suppress(FileNotFoundError):
             if stat.S_ISDIR(os.lstat(target).st_mode):
                 shutil.rmtree(target)
             else:
                 target.unlink()
-        folders.update(p for p in target.parents if p != root and root in p.parents)
-    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-        relative = folder.relative_to(root).as_posix()
-        if not is_kept(relative + "/", kept):
+        for folder in target.parents:
+            if folder == root or root not in folder.parents:
+                break
+            if is_kept(folder.relative_to(root).as_posix() + "/", kept):
+                break
             with suppress(OSError):
                 folder.rmdir()  # only when empty
+    if left:
+        shown = ", ".join(printable(name) for name in left[:5])
+        return [f"note: left in place (created after the run's last step, or not by it): {shown}"]
+    return []

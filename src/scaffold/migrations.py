@@ -14,6 +14,7 @@ from packaging.version import Version
 
 from .errors import ScaffoldError
 from .gitutil import git_env
+from .guard import held_locks
 from .versions import parse_version
 
 
@@ -49,6 +50,7 @@ def run(root: Path, migrations: list[dict[str, Any]], stage: str, current: Versi
             shell=isinstance(command, str),
             cwd=root / str(migration.get("working_directory", ".")),
             env=git_env(root),
+            pass_fds=held_locks(),  # the lock outlives scaffold if scaffold is killed mid-command
             capture_output=True,
             text=True,
             check=False,

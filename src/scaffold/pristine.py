@@ -19,7 +19,8 @@ def pristine_commit(root: Path, rendered: Path, parent: str | None, message: str
     """Store `rendered` as a commit on top of `parent`, without touching index, work tree or refs."""
     with tempfile.TemporaryDirectory(prefix="scaffold-index-") as tmp:
         env = {**git_env(root), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        git(root, "--work-tree", str(rendered), "add", "--all", "--force", ".", env=env)
+        # --sparse: a sparse checkout's cone must not hide part of the render from the commit.
+        git(root, "--work-tree", str(rendered), "add", "--all", "--force", "--sparse", ".", env=env)
         tree = git(root, "write-tree", env=env).stdout.strip()
         parents = ["-p", parent] if parent else []
         return git(root, "commit-tree", tree, *parents, "-m", message, env=env).stdout.strip()

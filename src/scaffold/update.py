@@ -16,6 +16,7 @@ written, staged or deleted; git hooks never run inside it.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from packaging.version import Version
 from . import migrations as migrating
 from .changes import Change, changed, classify, predicted_conflicts, produced, unmerged
 from .errors import ScaffoldError
-from .gitutil import git, out, paths, stage_paths
+from .gitutil import failure_line, git, out, paths, stage_paths
 from .guard import (
     create_file,
     current_branch,
@@ -262,8 +263,7 @@ def _merge(prepared: Prepared, message: str) -> None:
             check=False,
         )
     if merge.returncode != 0 and not unmerged(root):
-        detail = (merge.stderr or merge.stdout).strip().splitlines()
-        raise ScaffoldError(f"git merge failed: {detail[-1] if detail else merge.returncode}")
+        raise ScaffoldError(f"git merge failed: {failure_line(merge)}")
     for path, present in unmerged(root).items():
         if 2 not in present and 3 in present:  # deleted by the user: stays deleted
             git(root, "--literal-pathspecs", "rm", "--quiet", "--cached", "--ignore-unmatch", "--", path)
@@ -342,9 +342,11 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
         expected = "0" * 40 if prepared.regenerated else prepared.old_pristine  # 0s: must not exist
         git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", prepared.new_pristine, expected)
         journal.reached("pristine-moved")
-    except BaseException:
-        rollback(journal, clean=True)
+    except BaseException as failure:
+        problems = rollback(journal, clean=True)
         journal.remove()
+        if problems and isinstance(failure, ScaffoldError):
+            raise ScaffoldError(f"{failure} (rolled back; {'; '.join(problems)})") from failure
         raise
     if conflicts:
         journal.stage = CONFLICTS
@@ -361,13 +363,21 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
 def abort(path: Path) -> tuple[str, list[str]]:
     """Abandon an update (stopped on conflicts, or killed): everything back as it was before it.
 
-    Returns where HEAD is back, and what could not be put back (refs someone else moved).
+    Returns where HEAD is back, and what could not be put back (refs someone else moved,
+    files left in place).
     """
     root = repo_root(path)
     with exclusive(root):
         journal = Journal.load(root)
         if journal is None:
             raise ScaffoldError("no scaffold update is in progress")
-        problems = rollback(journal, clean=journal.stage == RUNNING)
+        if journal.stage == CONFLICTS and not os.path.lexists(git_path(root, "MERGE_HEAD")):
+            journal.remove()
+            raise ScaffoldError(
+                f"the scaffold {journal.command} was already finished with a commit (or ended with "
+                "git): nothing to abort; to undo it, revert or reset that commit"
+            )
+        running = journal.stage == RUNNING
+        problems = rollback(journal, clean=running, until=journal.last_written if running else None)
         journal.remove()
     return str(journal.branch or journal.head), problems

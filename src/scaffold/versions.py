@@ -46,7 +46,10 @@ def read_answers(project: Path) -> Recorded:
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:
-        raise ScaffoldError(f"{path} is not valid YAML: {error}") from error
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "unreadable"
+        raise ScaffoldError(f"{path} is not valid YAML{where}: {problem}") from error
     if not isinstance(data, dict):
         raise ScaffoldError(f"{path} must be a mapping of answers")
     for key in ("_src_path", "_commit"):
