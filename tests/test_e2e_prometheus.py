@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -21,19 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
+from conftest import free_port as _free_port
+from conftest import get_json as _get
 from conftest import render, tool
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=5) as reply:
-        return json.load(reply)
+from conftest import wait_for as _wait
 
 
 def _post(url: str, payload: Any) -> int:
@@ -45,20 +34,6 @@ def _post(url: str, payload: Any) -> int:
             return int(reply.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
-
-
-def _wait(condition: Any, what: str, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = condition()
-            if last:
-                return last
-        except (OSError, ValueError, KeyError):
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}; last answer: {last}")
 
 
 @pytest.fixture(scope="module")
@@ -191,9 +166,8 @@ def test_a_standard_v2_client_scores_unchanged(stack: dict[str, Any]) -> None:
     result = client.infer(slug, inputs, outputs=wanted, request_id="triton-1")
     assert result.get_response()["id"] == "triton-1"
     assert result.as_numpy("score").tolist() == pytest.approx([e["expected"]["score"] for e in complete])
-    assert [label.decode() for label in result.as_numpy("label")] == [
-        e["expected"]["label"] for e in complete
-    ]
+    labels = [item.decode() if isinstance(item, bytes) else item for item in result.as_numpy("label")]
+    assert labels == [e["expected"]["label"] for e in complete]
     # Counted under its own handler, which the SLO's recording rules select with /predict.
     handler = 'handler="/v2/models/{model_name}/infer"'
     _wait(
