@@ -145,7 +145,12 @@ def test_stream_alerts_follow_the_answers(project: Path) -> None:
         "ModelFeatureNullRateHigh",
         "ModelStale",
         "ModelNonFiniteScores",
+        "ServiceDown",
+        "ModelNotReady",
     }
+    # A dead consumer exports nothing: absence of a healthy scrape target pages on its own.
+    assert alerts["ServiceDown"]["expr"] == 'absent(up{app="svc"} == 1)'
+    assert alerts["ServiceDown"]["labels"] == {"severity": "page", "app": "svc"}
     assert "> 2500" in alerts["StreamConsumerLagGrowing"]["expr"]
     assert alerts["StreamConsumerLagGrowing"]["labels"]["severity"] == "page"
     slo = yaml.safe_load((project / "monitoring/slo.yaml").read_text())
