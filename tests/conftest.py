@@ -304,3 +304,28 @@ def wait_for(condition: Any, what: str, timeout: float = 60.0) -> Any:
             pass
         time.sleep(0.5)
     raise AssertionError(f"timed out waiting for {what}; last answer: {last}")
+
+
+def start_server(command: Callable[[int], list[str]], env: dict[str, str] | None = None) -> tuple[Any, int]:
+    """Start a server on a free port and make sure it is ours that answers there.
+
+    A port found free can be taken before the server binds it (a parallel test, a server a
+    crashed run left behind); then the server exits at once and another port is tried, so
+    a test never talks to someone else's server.
+    """
+    for _ in range(5):
+        port = free_port()
+        process = subprocess.Popen(
+            command(port), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    time.sleep(0.2)
+                    if process.poll() is None:
+                        return process, port
+            time.sleep(0.05)
+        process.kill()
+        process.wait()
+    raise AssertionError(f"could not start {command(0)[0]} on a free port")

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import free_port, get_json, render, tool, wait_for
+from conftest import get_json, render, start_server, tool, wait_for
 
 
 def _query(prometheus: str, promql: str) -> list[dict[str, Any]]:
@@ -44,7 +44,8 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         capture_output=True,
         timeout=300,
     )
-    gateway_port, prometheus_port = free_port(), free_port()
+    gateway, gateway_port = start_server(lambda port: [pushgateway, f"--web.listen-address=127.0.0.1:{port}"])
+    servers = [gateway]
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(project / "deploy/helm" / slug / "files/prometheus-rules.yaml")],
@@ -57,23 +58,15 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         ],
     }
     (work / "prometheus.yml").write_text(yaml.safe_dump(config))
-    servers = [
-        subprocess.Popen(
-            [pushgateway, f"--web.listen-address=127.0.0.1:{gateway_port}"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        ),
-        subprocess.Popen(
-            [
-                prometheus,
-                f"--config.file={work / 'prometheus.yml'}",
-                f"--storage.tsdb.path={work / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{prometheus_port}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        ),
-    ]
+    server, prometheus_port = start_server(
+        lambda port: [
+            prometheus,
+            f"--config.file={work / 'prometheus.yml'}",
+            f"--storage.tsdb.path={work / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ]
+    )
+    servers.append(server)
     try:
         base = f"http://127.0.0.1:{prometheus_port}"
         wait_for(lambda: _query(base, 'up{job="pushgateway"} == 1'), "the first scrape of the Pushgateway")

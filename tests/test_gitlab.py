@@ -93,3 +93,17 @@ def test_scaffold_check_passes_and_catches_breakage(project: Path, tmp_path: Pat
     assert "job tests has no timeout" in found
     assert results["GP502"].status == "fail"
     assert "manual production job" in results["GP502"].evidence[0].message
+
+
+def test_pipeline_installs_exactly_our_own_distribution(project: Path) -> None:
+    from scaffold import DISTRIBUTION, __version__
+
+    pipeline = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+    assert pipeline["variables"]["SCAFFOLD_PACKAGE"] == f"{DISTRIBUTION}=={__version__}"
+    scripts = [line for job in pipeline.values() if isinstance(job, dict) for line in job.get("script", [])]
+    installs = [
+        line
+        for line in scripts
+        if "pip install" in line and (DISTRIBUTION in line or "SCAFFOLD_PACKAGE" in line)
+    ]
+    assert installs and all('--index-url "$SCAFFOLD_INDEX_URL"' in line for line in installs)

@@ -6,6 +6,7 @@ import filecmp
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -219,6 +220,28 @@ def test_version_is_one_number(scaffold: Scaffold) -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert re.search(r"^## \[?v?(\S+?)\]?( |$)", changelog, re.MULTILINE)[1] == __version__  # type: ignore[index]
     assert scaffold("--version").stdout.strip() == f"scaffold {__version__}"
+
+
+def test_ci_installs_exactly_our_own_distribution(default_project: Path) -> None:
+    """Not `scaffold` (an unrelated PyPI project): our name, pinned, from one index only."""
+    from scaffold import DISTRIBUTION
+
+    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["name"] == config["scaffold_distribution"]["default"] == DISTRIBUTION != "scaffold"
+    workflows = default_project / ".github" / "workflows"
+    ci = yaml.safe_load((workflows / "ci.yml").read_text())
+    assert ci["env"]["SCAFFOLD_PACKAGE"] == f"{DISTRIBUTION}=={__version__}"
+    assert "vars.SCAFFOLD_INDEX_URL" in ci["env"]["SCAFFOLD_INDEX_URL"]
+    installs = [
+        step["run"]
+        for job in ci["jobs"].values()
+        for step in job.get("steps", [])
+        if "pip install" in step.get("run", "") and "SCAFFOLD_PACKAGE" in step["run"]
+    ]
+    assert installs and all('--index-url "${SCAFFOLD_INDEX_URL}"' in run for run in installs)
+    update = yaml.safe_load((workflows / "template-update.yml").read_text())
+    assert update["env"]["SCAFFOLD_PACKAGE"] == f"{DISTRIBUTION}>={__version__}"
 
 
 def test_help_shows_examples(scaffold: Scaffold) -> None:
