@@ -329,3 +329,21 @@ def start_server(command: Callable[[int], list[str]], env: dict[str, str] | None
         process.kill()
         process.wait()
     raise AssertionError(f"could not start {command(0)[0]} on a free port")
+
+
+def trained(project: Path, artifacts: Path) -> tuple[str, str, dict[str, str]]:
+    """Train a generated project's model into `artifacts`, as its own command does.
+
+    Returns the package name, the slug and the environment that runs the project's modules.
+    """
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    package, slug = answers["package_name"], answers["project_slug"]
+    env = {**os.environ, "PYTHONPATH": str(project / "src")}
+    subprocess.run(
+        [sys.executable, "-m", f"{package}.train", "--output", str(artifacts)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return package, slug, env

@@ -8,7 +8,6 @@ service's series and whether every recording and alerting rule evaluated without
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import urllib.parse
@@ -21,7 +20,7 @@ import yaml
 
 from conftest import free_port as _free_port
 from conftest import get_json as _get
-from conftest import render, tool
+from conftest import render, tool, trained
 from conftest import wait_for as _wait
 
 
@@ -41,16 +40,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     prometheus = tool("prometheus")
     work = tmp_path_factory.mktemp("e2e")
     project = render(work / "svc")
-    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    package, slug = answers["package_name"], answers["project_slug"]
-    env = {**os.environ, "PYTHONPATH": str(project / "src")}
-    subprocess.run(
-        [sys.executable, "-m", f"{package}.train", "--output", str(work / "artifacts")],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    package, slug, env = trained(project, work / "artifacts")
     service_port, prometheus_port = _free_port(), _free_port()
     prefix = package.upper() + "_"
     env.update({f"{prefix}MODEL_DIR": str(work / "artifacts"), f"{prefix}PORT": str(service_port)})

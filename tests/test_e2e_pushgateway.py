@@ -9,7 +9,6 @@ expression keeps a value, and `BatchJobFailed` starts firing.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import urllib.parse
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import get_json, render, start_server, tool, wait_for
+from conftest import get_json, render, start_server, tool, trained, wait_for
 
 
 def _query(prometheus: str, promql: str) -> list[dict[str, Any]]:
@@ -34,16 +33,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     pushgateway, prometheus = tool("prometheus-pushgateway"), tool("prometheus")
     work = tmp_path_factory.mktemp("e2e-batch")
     project = render(work / "svc", "serving=batch")
-    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    package, slug = answers["package_name"], answers["project_slug"]
-    env = {**os.environ, "PYTHONPATH": str(project / "src")}
-    subprocess.run(
-        [sys.executable, "-m", f"{package}.train", "--output", str(work / "artifacts")],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    package, slug, env = trained(project, work / "artifacts")
     gateway, gateway_port = start_server(lambda port: [pushgateway, f"--web.listen-address=127.0.0.1:{port}"])
     servers = [gateway]
     config = {

@@ -388,12 +388,17 @@ def test_rollback_never_moves_a_ref_another_hand_moved(tmp_path: Path) -> None:
     assert (project / "data" / "creds.csv").exists()
 
 
-FAILING_BEFORE = """
+def _before_merge(command: str) -> str:
+    """copier.yml `_migrations` running `command` before the merge of v0.2.0."""
+    return f"""
 _migrations:
   - version: v0.2.0
-    when: "{{ _stage == 'before' }}"
-    command: "echo x > local.cfg && mkdir -p built/deep && echo y > built/deep/f && exit 1"
+    when: "{{{{ _stage == 'before' }}}}"
+    command: "{command}"
 """
+
+
+FAILING_BEFORE = _before_merge("echo x > local.cfg && mkdir -p built/deep && echo y > built/deep/f && exit 1")
 
 
 def test_ignored_and_untracked_leftovers_of_a_failed_migration_are_removed(tmp_path: Path) -> None:
@@ -440,12 +445,7 @@ def test_abort_after_a_kill_keeps_files_created_after_it(tmp_path: Path) -> None
     assert not (project / "migrated.txt").exists(), "the migration's own output is gone"
 
 
-SLOW_MIGRATION = """
-_migrations:
-  - version: v0.2.0
-    when: "{{ _stage == 'before' }}"
-    command: "sleep 3 && echo late > late.txt"
-"""
+SLOW_MIGRATION = _before_merge("sleep 3 && echo late > late.txt")
 
 
 def test_a_migration_outliving_a_killed_update_keeps_the_repository_locked(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from .errors import AnswerError, ScaffoldError
 from .gitutil import failure_line, git, out, paths, stage_paths
 from .guard import current_branch, exclusive, git_path, obstructions, repo_root, require_clean, untracked
 from .infer import Inferred, infer
-from .journal import CONFLICTS, Journal, refuse_unfinished, rollback
+from .journal import Journal, refuse_unfinished, undo
 from .pristine import PRISTINE_BRANCH, pristine_commit
 from .render import ANSWERS_FILE, Source, questionnaire_for, render, template_source
 
@@ -234,17 +234,9 @@ def _merge(
             git(root, "update-ref", "-m", f"scaffold: {message}", "HEAD", final, head)
         git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", new, "0" * 40)
         journal.reached("pristine-moved")
-    except BaseException as failure:
-        problems = rollback(journal, clean=True)
-        journal.remove()
-        if problems and isinstance(failure, ScaffoldError):
-            raise ScaffoldError(f"{failure} (rolled back; {'; '.join(problems)})") from failure
-        raise
-    if conflicts:
-        journal.stage = CONFLICTS
-        journal.save()
-    else:
-        journal.remove()
+    except BaseException as failure:  # noqa: BLE001 - undo() rolls back and re-raises it
+        undo(journal, failure)
+    journal.stopped(waiting=bool(conflicts))
     return outcome
 
 

@@ -18,7 +18,7 @@ import time
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import ScaffoldError
 from .gitutil import git, paths
@@ -74,6 +74,14 @@ class Journal:
         """Record a commit before any ref is moved to it, so rollback knows it as this run's."""
         self.commits.append(commit)
         self.save()
+
+    def stopped(self, *, waiting: bool) -> None:
+        """The run ended: kept as waiting for conflicts to be resolved, or forgotten."""
+        if waiting:
+            self.stage = CONFLICTS
+            self.save()
+        else:
+            self.remove()
 
     def remove(self) -> None:
         """Forget the run (and any temporary journal a killed run left)."""
@@ -178,6 +186,15 @@ def rollback(journal: Journal, *, clean: bool, until: float | None = None) -> li
         else:
             git(root, "update-ref", "-d", f"refs/heads/{PRISTINE_BRANCH}", pristine)
     return problems
+
+
+def undo(journal: Journal, failure: BaseException) -> NoReturn:
+    """After `failure` inside a run: roll back, forget the run, re-raise with what was left."""
+    problems = rollback(journal, clean=True)
+    journal.remove()
+    if problems and isinstance(failure, ScaffoldError):
+        raise ScaffoldError(f"{failure} (rolled back; {'; '.join(problems)})") from failure
+    raise failure
 
 
 def _unstage_new_files(journal: Journal) -> None:

@@ -39,7 +39,7 @@ from .guard import (
     require_clean,
     untracked,
 )
-from .journal import CONFLICTS, RUNNING, Journal, refuse_unfinished, rollback
+from .journal import CONFLICTS, RUNNING, Journal, refuse_unfinished, rollback, undo
 from .pristine import PRISTINE_BRANCH, pristine_commit
 from .render import render, template_source
 from .versions import Recorded, available_versions, changelog_between, parse_version, read_answers
@@ -342,17 +342,9 @@ def apply(prepared: Prepared, request: UpdateRequest) -> Outcome:
         expected = "0" * 40 if prepared.regenerated else prepared.old_pristine  # 0s: must not exist
         git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", prepared.new_pristine, expected)
         journal.reached("pristine-moved")
-    except BaseException as failure:
-        problems = rollback(journal, clean=True)
-        journal.remove()
-        if problems and isinstance(failure, ScaffoldError):
-            raise ScaffoldError(f"{failure} (rolled back; {'; '.join(problems)})") from failure
-        raise
-    if conflicts:
-        journal.stage = CONFLICTS
-        journal.save()
-    else:
-        journal.remove()
+    except BaseException as failure:  # noqa: BLE001 - undo() rolls back and re-raises it
+        undo(journal, failure)
+    journal.stopped(waiting=bool(conflicts))
     outcome.branch = created or prepared.branch
     outcome.status = "conflicts" if conflicts else "updated"
     outcome.conflicts = conflicts
