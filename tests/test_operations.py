@@ -139,6 +139,11 @@ def test_canary_analysis_follows_the_slo_with_valid_promql(
         f">= {round(answers['slo_availability'] / 100, 6)}"
     )
     assert metrics["latency-p95"]["successCondition"].endswith(f"<= {answers['slo_latency_p95_ms'] / 1000}")
+    for metric in metrics.values():
+        # No data is neither success nor failure: Inconclusive, which pauses the rollout.
+        for condition in ("successCondition", "failureCondition"):
+            assert metric[condition].startswith("len(result) > 0 && !isNaN(result[0]) && "), metric[condition]
+        assert metric["inconclusiveLimit"] >= 0
     exported = (project / "src" / answers["package_name"] / "metrics.py").read_text()
     rules = []
     for name, metric in metrics.items():
@@ -152,6 +157,34 @@ def test_canary_analysis_follows_the_slo_with_valid_promql(
     path.write_text(yaml.safe_dump({"groups": [{"name": "canary-analysis", "rules": rules}]}))
     checked = _run(project, promtool, "check", "rules", str(path))
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    _analysis_needs_evidence(project, promtool, metrics, tmp_path)
+
+
+def _analysis_needs_evidence(project: Path, promtool: str, metrics: dict[str, Any], tmp_path: Path) -> None:
+    """Evaluated by promtool: a quiet canary yields no result (Inconclusive), a busy one a value."""
+    app = _answers(project)["project_slug"]
+    canary = f'app="{app}",handler="/predict",method="POST",rollouts_pod_template_hash="0123abcd"'
+    availability = metrics["availability"]["provider"]["prometheus"]["query"].replace(
+        "{{args.canary-hash}}", "0123abcd"
+    )
+    tests = []
+    for per_minute, expected in ((2, []), (60, [{"labels": "{}", "value": 1}])):
+        series = [
+            {"series": f'http_requests_total{{{canary},code="200"}}', "values": f"0+{per_minute}x30"},
+            {"series": f"http_request_errors_total{{{canary}}}", "values": "0+0x30"},
+        ]
+        tests.append(
+            {
+                "interval": "1m",
+                "input_series": series,
+                "promql_expr_test": [{"expr": availability, "eval_time": "20m", "exp_samples": expected}],
+            }
+        )
+    (tmp_path / "empty-rules.yaml").write_text("groups: []\n")
+    unit = tmp_path / "analysis.test.yaml"
+    unit.write_text(yaml.safe_dump({"rule_files": ["empty-rules.yaml"], "tests": tests}))
+    result = _run(project, promtool, "test", "rules", str(unit))
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_recommended_labels_everywhere(manifests: dict[str, list[dict[str, Any]]]) -> None:
