@@ -130,6 +130,16 @@ class Contract(BaseModel):
         )
         model.feature_names = self.feature_names
         model.max_missing = int(self.max_missing_fraction * len(self.features))
+        # The schema says what it can of the missing-values rule: a record names at least
+        # this many features (null values still count as missing; the description says so).
+        model.model_config["json_schema_extra"] = {
+            "minProperties": len(self.features) - model.max_missing,
+            "description": (
+                f"One record to score: {self.description}. At most {model.max_missing} of the "
+                f"{len(self.features)} features may be null or absent."
+            ),
+        }
+        model.model_rebuild(force=True)
         return model
 
 
