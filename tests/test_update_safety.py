@@ -445,17 +445,16 @@ def test_abort_after_a_kill_keeps_files_created_after_it(tmp_path: Path) -> None
     assert not (project / "migrated.txt").exists(), "the migration's own output is gone"
 
 
-SLOW_MIGRATION = _before_merge("sleep 3 && echo late > late.txt")
+SLOW_MIGRATION = _before_merge("touch .git/migration-started && sleep 3 && echo late > late.txt")
 
 
 def test_a_migration_outliving_a_killed_update_keeps_the_repository_locked(tmp_path: Path) -> None:
     project = _project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"}, SLOW_MIGRATION)
     command = [sys.executable, "-m", "scaffold", "update", str(project), "--to", "v0.2.0", "--trust"]
     update = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not (project / ".git" / "scaffold-update.json").exists() and time.monotonic() < deadline:
+    deadline = time.monotonic() + 60
+    while not (project / ".git" / "migration-started").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.5)  # the migration has started
     update.kill()  # scaffold only, not its process group: the migration runs on
     update.wait()
     busy = run_scaffold("update", str(project), "--abort")

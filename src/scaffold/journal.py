@@ -47,6 +47,7 @@ class Journal:
     stage: str = RUNNING
     step: str = "started"
     started_at: float = field(default_factory=time.time)
+    appeared: list[str] = field(default_factory=list)  # untracked paths the run had made so far
 
     @property
     def path(self) -> Path:
@@ -66,8 +67,13 @@ class Journal:
         os.replace(temporary, self.path)
 
     def reached(self, step: str) -> None:
-        """Record that the run got to `step` (what --abort reports after a crash)."""
+        """Record that the run got to `step`, and what untracked files it has made so far
+        (what --abort after a kill may delete: it knows them by name, not by guess)."""
         self.step = step
+        self.appeared = [
+            name for name in paths(self.root, "ls-files", "--others", "--directory")
+            if not is_kept(name, self.untracked)
+        ]  # fmt: skip
         self.save()
 
     def will_point_at(self, commit: str) -> None:
@@ -90,11 +96,6 @@ class Journal:
         for stale in self.path.parent.glob(f"{JOURNAL_FILE}.*.tmp"):
             with suppress(FileNotFoundError):
                 stale.unlink()
-
-    @property
-    def last_written(self) -> float:
-        """When the journal was last saved: after a kill, the latest the run can have acted."""
-        return os.lstat(self.path).st_mtime
 
     @classmethod
     def load(cls, root: Path) -> Journal | None:
@@ -138,14 +139,14 @@ def _ref(root: Path, name: str) -> str | None:
     return found.stdout.strip() if found.returncode == 0 else None
 
 
-def rollback(journal: Journal, *, clean: bool, until: float | None = None) -> list[str]:
+def rollback(journal: Journal, *, clean: bool, killed: bool = False) -> list[str]:
     """Put HEAD, index, work tree and the refs back as they were; the problems left, if any.
 
     `clean` also deletes what the run left that git does not track (a migration's output,
-    ignored or not), but only paths that appeared while the run was writing its journal
-    (from its start until `until`, default now): right after a failure, or after a kill
-    up to the journal's last write. Never after conflicts, where the person may have
-    created files since, and never inside what was untracked or ignored before the run.
+    ignored or not): right after a failure, what appeared since the run started; after a
+    kill (`killed`), only what the journal recorded by name at the run's last step. Never
+    after conflicts, where the person may have created files since, and never inside what
+    was untracked or ignored before the run. Anything else new is named, not deleted.
     """
     root = journal.root
     if os.path.lexists(git_path(root, "index.lock")):
@@ -178,7 +179,8 @@ def rollback(journal: Journal, *, clean: bool, until: float | None = None) -> li
         else:
             git(root, "reset", "--hard", "--quiet", journal.head)
     if clean and not problems:
-        problems += _remove_leftovers(root, journal.untracked, journal.started_at, until or time.time())
+        known = set(journal.appeared) if killed else None
+        problems += _remove_leftovers(root, journal.untracked, journal.started_at, known)
     pristine = _ref(root, f"refs/heads/{PRISTINE_BRANCH}")
     if pristine is not None and pristine == journal.pristine_after != journal.pristine_before:
         if journal.pristine_before:
@@ -225,14 +227,15 @@ def _created_between(target: Path, since: float, until: float) -> bool:
         return False
 
 
-def _remove_leftovers(root: Path, kept: list[str], since: float, until: float) -> list[str]:
-    """Delete what git does not track that appeared during the run; name what was left."""
+def _remove_leftovers(root: Path, kept: list[str], since: float, known: set[str] | None) -> list[str]:
+    """Delete what git does not track that the run made (`known`, or since `since`); name the rest."""
     left: list[str] = []
     for name in paths(root, "ls-files", "--others", "--directory"):
         if is_kept(name, kept):
             continue
         target = root / name.rstrip("/")
-        if not _created_between(target, since - 1, until):
+        ours = name in known if known is not None else _created_between(target, since - 1, time.time())
+        if not ours:
             left.append(name)
             continue
         with suppress(FileNotFoundError):

@@ -370,6 +370,6 @@ def abort(path: Path) -> tuple[str, list[str]]:
                 "git): nothing to abort; to undo it, revert or reset that commit"
             )
         running = journal.stage == RUNNING
-        problems = rollback(journal, clean=running, until=journal.last_written if running else None)
+        problems = rollback(journal, clean=running, killed=running)
         journal.remove()
     return str(journal.branch or journal.head), problems
