@@ -34,7 +34,11 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     work = tmp_path_factory.mktemp("e2e-batch")
     project = render(work / "svc", "serving=batch")
     package, slug, env = trained(project, work / "artifacts")
-    gateway, gateway_port = start_server(lambda port: [pushgateway, f"--web.listen-address=127.0.0.1:{port}"])
+    # Debian's build persists to /var/lib/prometheus by default: a file of this run's own.
+    persistence = f"--persistence.file={work / 'pushgateway.data'}"
+    gateway, gateway_port = start_server(
+        lambda port: [pushgateway, f"--web.listen-address=127.0.0.1:{port}", persistence]
+    )
     servers = [gateway]
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
