@@ -39,10 +39,12 @@ VARIANTS: dict[str, list[str]] = {
         "project_name=Event Scorer",
         "serving=streaming",
         "stream_max_lag=5000",
+        "model_framework=xgboost",
     ],
     "tier3-bsd-gitlab-mlflow-long-names": [
         "ci_provider=gitlab",
         "model_registry=mlflow",
+        "model_framework=lightgbm",
         "project_name=Long Service Name For The Ranking Risk Model Team",
         "package_name=a_really_long_python_package_name_for_this_service",
         "description=" + ("Ranks risky transactions for the review queue; " * 5)[:199].strip(),

@@ -57,7 +57,7 @@ def test_wizard_groups_explains_validates_and_derives(tmp_path: Path) -> None:
     child.expect("owner email")
     child.send("\r")
     child.expect("Model and serving")
-    for name in ("python version", "model task", "serving", "model registry"):
+    for name in ("python version", "model task", "model framework", "serving", "model registry"):
         child.expect(name)
         child.send("\r")
     child.expect("Delivery")
@@ -137,6 +137,8 @@ def test_wizard_preset_and_long_help(tmp_path: Path) -> None:
     child.expect("python version")  # asked again
     child.send(DOWN + "\r")  # 3.12
     child.expect("model task")
+    child.send("\r")
+    child.expect("model framework")
     child.send("\r")
     child.expect("license")  # serving, registry, CI, rollout, SLOs and tier came from the preset
     child.send("\r")

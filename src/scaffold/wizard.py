@@ -42,6 +42,7 @@ GROUPS: dict[str, str] = {
     "owner_email": "Ownership",
     "python_version": "Model and serving",
     "model_task": "Model and serving",
+    "model_framework": "Model and serving",
     "serving": "Model and serving",
     "batch_schedule": "Model and serving",
     "batch_max_delay_hours": "Model and serving",

@@ -24,9 +24,10 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
-FeatureType = Literal["number", "integer", "boolean"]
+FeatureType = Literal["number", "integer", "boolean", "category"]
 _NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # a Python identifier: a pydantic field and a label
 _SEMVER = r"^\d+\.\d+\.\d+$"
+MAX_CATEGORIES = 50  # per feature: bounded metric labels, one-hot width and drift bins
 
 
 class ContractError(ValueError):
@@ -45,12 +46,26 @@ class FeatureSpec(BaseModel):
     minimum: float | None = None
     maximum: float | None = None
     unit: str | None = None
+    categories: tuple[str, ...] | None = None  # the allowed values of a category feature
     sensitive: bool = False  # personal or confidential: never logged, flagged in the model card
 
     @model_validator(mode="after")
     def _bounds(self) -> FeatureSpec:
-        if self.type == "boolean" and (self.minimum is not None or self.maximum is not None):
-            raise ValueError("a boolean feature has no minimum or maximum")
+        has_bounds = self.minimum is not None or self.maximum is not None
+        if self.type in ("boolean", "category") and has_bounds:
+            raise ValueError(f"a {self.type} feature has no minimum or maximum")
+        if self.type == "category":
+            if not self.categories:
+                raise ValueError("a category feature lists its allowed values in `categories`")
+            if len(set(self.categories)) != len(self.categories):
+                raise ValueError(f"categories must differ, got {list(self.categories)}")
+            if len(self.categories) > MAX_CATEGORIES:
+                raise ValueError(
+                    f"{len(self.categories)} categories; at most {MAX_CATEGORIES} (a feature with "
+                    "more values is an identifier or free text, not a category)"
+                )
+        elif self.categories is not None:
+            raise ValueError(f"only a category feature has categories, not a {self.type} one")
         for bound in (self.minimum, self.maximum):
             if bound is not None and not math.isfinite(bound):
                 raise ValueError("bounds must be finite numbers")
@@ -91,6 +106,8 @@ class Contract(BaseModel):
     description: str = Field(min_length=1)  # what one record describes
     dataset: str = Field(min_length=1)
     max_missing_fraction: float = Field(default=0.5, ge=0, le=1)
+    slice_by: str | None = None  # the feature the model card reports quality per value of
+    considerations: str | None = None  # what the model card's ethical considerations say
     target: TargetSpec
     features: tuple[FeatureSpec, ...] = Field(min_length=1)
 
@@ -103,6 +120,8 @@ class Contract(BaseModel):
             if feature.name == self.target.name:
                 raise ValueError(f"feature {feature.name!r} is also the target")
             seen.add(feature.name)
+        if self.slice_by is not None and self.slice_by not in seen:
+            raise ValueError(f"slice_by {self.slice_by!r} is not a feature")
         return self
 
     @property
@@ -110,11 +129,36 @@ class Contract(BaseModel):
         """The features' names in model column order."""
         return tuple(feature.name for feature in self.features)
 
+    @property
+    def category_columns(self) -> tuple[int, ...]:
+        """Model columns holding a category's code (its position in `categories`)."""
+        return tuple(i for i, feature in enumerate(self.features) if feature.type == "category")
+
+    def record_values(self, row: Sequence[float]) -> dict[str, Any]:
+        """A model row back as the JSON record a client sends (the inverse of `to_row`)."""
+        values: dict[str, Any] = {}
+        for feature, value in zip(self.features, row, strict=True):
+            if math.isnan(value):
+                values[feature.name] = None
+            elif feature.categories:
+                values[feature.name] = feature.categories[int(value)]
+            elif feature.type == "integer":
+                values[feature.name] = int(value)
+            elif feature.type == "boolean":
+                values[feature.name] = bool(value)
+            else:
+                values[feature.name] = float(value)
+        return values
+
     def request_model(self) -> type[Record]:
         """The pydantic model of one record, built from the features (strict, no extras)."""
         fields: dict[str, Any] = {}
         for feature in self.features:
-            python_type: Any = {"number": float, "integer": int, "boolean": bool}[feature.type]
+            python_type: Any = (
+                Literal[feature.categories]
+                if feature.categories
+                else {"number": float, "integer": int, "boolean": bool}[feature.type]
+            )
             info = Field(
                 default=None if feature.nullable else ...,
                 ge=feature.minimum,
@@ -129,6 +173,12 @@ class Contract(BaseModel):
             **fields,
         )
         model.feature_names = self.feature_names
+        model.codes = tuple(
+            {value: float(code) for code, value in enumerate(feature.categories)}
+            if feature.categories
+            else None
+            for feature in self.features
+        )
         model.max_missing = int(self.max_missing_fraction * len(self.features))
         # The schema says what it can of the missing-values rule: a record names at least
         # this many features (null values still count as missing; the description says so).
@@ -148,6 +198,7 @@ class Record(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     feature_names: ClassVar[tuple[str, ...]] = ()
+    codes: ClassVar[tuple[dict[str, float] | None, ...]] = ()  # per feature: category -> code
     max_missing: ClassVar[int] = 0
 
     @model_validator(mode="after")
@@ -161,9 +212,17 @@ class Record(BaseModel):
         return self
 
     def to_row(self) -> list[float]:
-        """Values in model column order as floats (booleans 0/1), missing ones as NaN."""
-        values = (getattr(self, name) for name in self.feature_names)
-        return [math.nan if value is None else float(value) for value in values]
+        """Values in model column order as floats: booleans 0/1, category codes, NaN missing."""
+        row: list[float] = []
+        for name, codes in zip(self.feature_names, self.codes, strict=True):
+            value = getattr(self, name)
+            if value is None:
+                row.append(math.nan)
+            elif codes is None:
+                row.append(float(value))
+            else:
+                row.append(codes[value])
+        return row
 
 
 def to_matrix(records: Sequence[Record]) -> np.ndarray:

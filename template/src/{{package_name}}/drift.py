@@ -1,7 +1,9 @@
 """Population Stability Index (PSI) of live inputs against the training reference.
 
-Training stores, per feature, the edges of ten quantile bins and the share of training
-rows in each bin. At serving time each record is only copied into a ring buffer of the
+Training stores, per feature, the edges of its bins and the share of training rows in
+each bin: ten quantile bins for a number, one bin per allowed value for a category (a
+category the training data never contained has a share of 0, and live values of it
+are counted as unseen). At serving time each record is only copied into a ring buffer of the
 last `window` records; binning and PSI are computed when Prometheus scrapes, so the
 request path pays for a memory copy and nothing more.
 
@@ -25,13 +27,18 @@ def quantile_edges(values: np.ndarray, n_bins: int = N_BINS) -> np.ndarray:
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return np.full(n_bins - 1, np.inf)
-    return pad_edges(np.unique(np.quantile(finite, np.linspace(0, 1, n_bins + 1)[1:-1])), n_bins)
+    return padded(np.unique(np.quantile(finite, np.linspace(0, 1, n_bins + 1)[1:-1])), n_bins - 1)
 
 
-def pad_edges(edges: Sequence[float] | np.ndarray, n_bins: int = N_BINS) -> np.ndarray:
-    """Stored (finite, unique) edges back to the fixed n_bins - 1 width, padded with +inf."""
+def category_edges(n_categories: int) -> np.ndarray:
+    """Edges between category codes (0.5, 1.5, ...): bin i holds the code i."""
+    return np.arange(n_categories - 1, dtype=np.float64) + 0.5
+
+
+def padded(values: Sequence[float] | np.ndarray, width: int, fill: float = np.inf) -> np.ndarray:
+    """Stored edges (or fractions) back to a fixed width: +inf edges (or 0 shares) appended."""
     return np.concatenate(
-        [np.asarray(edges, dtype=np.float64), np.full(n_bins - 1 - len(edges), np.inf)]
+        [np.asarray(values, dtype=np.float64), np.full(width - len(values), fill)]
     )
 
 
@@ -77,10 +84,12 @@ class DriftMonitor:
         window: int = 1000,
         min_samples: int = 100,
     ) -> None:
-        if edges.shape != (len(feature_names), N_BINS - 1):
-            raise ValueError(f"edges must be {len(feature_names)} x {N_BINS - 1}")
-        if reference_fractions.shape != (len(feature_names), N_BINS):
-            raise ValueError(f"reference fractions must be {len(feature_names)} x {N_BINS}")
+        n_bins = edges.shape[1] + 1 if edges.ndim == 2 else 0
+        if edges.shape != (len(feature_names), n_bins - 1) or n_bins < 2:
+            raise ValueError(f"edges must be {len(feature_names)} x (bins - 1)")
+        if reference_fractions.shape != (len(feature_names), n_bins):
+            raise ValueError(f"reference fractions must be {len(feature_names)} x {n_bins}")
+        self.n_bins = n_bins
         self.feature_names = tuple(feature_names)
         self.edges = edges
         self.reference = reference_fractions
@@ -116,5 +125,5 @@ class DriftMonitor:
             if self._count < self.min_samples:
                 return None
             recent = self._buffer[: self._count].copy()
-        live = bin_fractions(assign_bins(recent, self.edges))
+        live = bin_fractions(assign_bins(recent, self.edges), self.n_bins)
         return dict(zip(self.feature_names, psi(live, self.reference).tolist(), strict=True))

@@ -1,0 +1,139 @@
+"""Tables in, validated records out: the one path from a CSV or Parquet file to the model.
+
+Training (the team's data, or the demo dataset when none is configured) and the batch
+scoring job read tables through here, and every row is checked by the same request
+model the API uses, so a value the service would refuse never trains the model. A row
+that breaks the contract is rejected with its reason, never repaired silently.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from .contract import Contract, Record
+
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+ID_COLUMN = "id"  # an optional column carried through scoring, never a feature
+
+
+class DataError(ValueError):
+    """A table cannot be read, or lacks what the contract needs; the message is one line."""
+
+
+@dataclass
+class Validated:
+    """The rows of a table that passed the contract, and the ones that did not."""
+
+    positions: list[int] = field(default_factory=list)  # row numbers (0-based) of `records`
+    records: list[Record] = field(default_factory=list)
+    targets: list[Any] = field(default_factory=list)  # with a target column: one per record
+    rejects: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV or Parquet file (by extension) as a data frame."""
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise DataError(f"{path.name}: expected a .csv or .parquet file")
+    try:
+        return pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (OSError, ValueError, pd.errors.ParserError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DataError(f"{path}: cannot be read as {kind}: {first}") from None
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def cell(value: Any, kind: str) -> Any:
+    """A table cell as the request model expects it for a feature of type `kind`.
+
+    Tables lose types that JSON keeps: an integer column with a gap becomes floats, a
+    category of digits is read as numbers, numpy scalars are not Python ones. Only exact
+    conversions are made; anything else is passed on for the contract to refuse.
+    """
+    if _missing(value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if kind == "number" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind == "integer" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind == "boolean" and not isinstance(value, bool):
+        if isinstance(value, int | float) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+    if kind == "category" and not isinstance(value, str):
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if isinstance(value, int | float):
+            return str(value)
+    return value
+
+
+def target_cell(value: Any) -> Any:
+    """A target cell as a class name (str) or a number; None when missing."""
+    if _missing(value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value) if isinstance(value, int) else value
+
+
+def validate_frame(
+    frame: pd.DataFrame, contract: Contract, model: type[Record], target: bool = False
+) -> Validated:
+    """Check every row against the contract; with `target`, also the target column.
+
+    Columns the contract does not name (other than `id`) are refused as a whole, like an
+    unknown field in a request: a renamed column must not become a silently missing one.
+    """
+    kinds = {feature.name: feature.type for feature in contract.features}
+    allowed = {*kinds, ID_COLUMN} | ({contract.target.name} if target else set())
+    unknown = [str(column) for column in frame.columns if column not in allowed]
+    if unknown:
+        raise DataError(f"columns not in the feature contract: {', '.join(unknown[:5])}")
+    if target and contract.target.name not in frame.columns:
+        raise DataError(f"the target column {contract.target.name!r} is missing")
+    features = [name for name in kinds if name in frame.columns]
+    columns = features + ([contract.target.name] if target else [])
+    classes = set(contract.target.classes)
+    result = Validated()
+    for position, row in enumerate(frame[columns].itertuples(index=False, name=None)):
+        cells = zip(features, row, strict=False)  # the target, when present, comes last
+        values = {name: cell(value, kinds[name]) for name, value in cells}
+        try:
+            record = model.model_validate(values)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "record"
+            message = first["msg"].removeprefix("Value error, ")
+            result.rejects.append((position, f"{where}: {message}"))
+            continue
+        if target:
+            label = target_cell(row[-1])
+            if label not in classes:
+                known = ", ".join(sorted(classes))
+                reason = "missing" if label is None else f"{label!r} is not one of {known}"
+                result.rejects.append((position, f"{contract.target.name}: {reason}"))
+                continue
+            result.targets.append(label)
+        result.positions.append(position)
+        result.records.append(record)
+    return result
