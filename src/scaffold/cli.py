@@ -58,6 +58,7 @@ Examples:
   scaffold new fraud --defaults --data owner_team=payments/fraud-ml \\
       --data slo_availability=99.95 --data risk_tier=1
   scaffold new svc --data-file answers.yml       # answers kept in a file
+  scaffold new loans --defaults --sample data/loans.csv --target defaulted
   scaffold new svc --template git@example.com:platform/golden-path.git --vcs-ref v0.1.0
 """
 
@@ -87,9 +88,17 @@ def main() -> None:
 @click.option(
     "--preset", metavar="NAME", help="Start from a preset's answers (`scaffold presets` lists them)."
 )
+@click.option(
+    "--sample",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A CSV or Parquet sample of your data: the feature contract is inferred from it.",
+)
+@click.option("--target", metavar="COLUMN", help="The sample's column the model predicts (with --sample).")
 def new(
     destination: Path,
     preset: str | None,
+    sample: Path | None,
+    target: str | None,
     defaults: bool,
     pairs: tuple[str, ...],
     data_file: Path | None,
@@ -115,6 +124,8 @@ def new(
             vcs_ref=vcs_ref,
             git=not no_git,
             preset=preset,
+            sample=sample,
+            target=target,
         )
         result = _answered(partial(generate, request), interactive, "Rendering the template…")
     except ScaffoldError as error:
@@ -129,6 +140,10 @@ def _print_next_steps(result: NewResult) -> None:
     console.print(f"[green]Created[/green] {result.destination}{version}")
     if result.committed:
         console.print("A git repository with a first commit is ready.")
+    if result.contract_notes:
+        console.print("\nThe feature contract was inferred from the sample; check these guesses:")
+        for note in result.contract_notes:
+            console.print(f"  - {note}", markup=False, soft_wrap=True)
     if result.message.strip():  # the template's own next steps, as `copier copy` prints them
         console.print("\n" + result.message.strip("\n"), markup=False, soft_wrap=True)
     if "project_slug" in answers:

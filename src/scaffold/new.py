@@ -21,6 +21,7 @@ from .gitutil import git, git_env
 from .guide import Guide, Preset, load_guide
 from .pristine import PRISTINE_BRANCH
 from .render import render, template_source
+from .sample import Inferred, infer_contract
 
 if TYPE_CHECKING:  # the wizard pulls in prompt_toolkit: only imported where a person answers
     from .wizard import Prompter
@@ -36,6 +37,8 @@ class NewRequest:
     vcs_ref: str | None = None
     git: bool = True
     preset: str | None = None
+    sample: Path | None = None  # a table to infer the feature contract from
+    target: str | None = None  # the sample's target column
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class NewResult:
     template_version: str | None
     committed: bool
     message: str = ""  # the template's own next steps (`_message_after_copy`)
+    contract_notes: tuple[str, ...] = ()  # what `--sample` guessed, for a person to check
 
 
 def _check_destination(destination: Path) -> None:
@@ -82,8 +86,11 @@ def _staging_dir(destination: Path) -> Iterator[Path]:
                     folder.rmdir()
 
 
-def _commit(project: Path, message: str) -> None:
-    """Initial commit, and the pristine branch `scaffold update` merges template versions from."""
+def _commit(project: Path, message: str, team_files: dict[Path, str], team_message: str) -> None:
+    """Initial commit, the pristine branch `scaffold update` merges template versions from,
+    and the team's own files (an inferred contract) as a second commit on main only: the
+    pristine branch stays the template's rendering, so updates never undo them.
+    """
     if shutil.which("git") is None:
         raise ScaffoldError("git is not installed; install it or pass --no-git")
     git(project, "init", "--quiet", "--initial-branch=main")
@@ -91,6 +98,24 @@ def _commit(project: Path, message: str) -> None:
     git(project, "add", "--all", env=env)
     git(project, "commit", "--quiet", "--no-verify", "--message", message, env=env)
     git(project, "branch", PRISTINE_BRANCH, env=env)
+    if team_files:
+        _write(project, team_files)
+        git(project, "add", "--", *(str(path) for path in team_files), env=env)
+        git(project, "commit", "--quiet", "--no-verify", "--message", team_message, env=env)
+
+
+def _write(project: Path, files: dict[Path, str]) -> None:
+    for relative, text in files.items():
+        (project / relative).write_text(text, encoding="utf-8")
+
+
+def _sample_contract(request: NewRequest) -> Inferred | None:
+    """The contract `--sample/--target` implies, inferred before anything is rendered."""
+    if (request.sample is None) != (request.target is None):
+        raise ScaffoldError("--sample and --target go together: the table and its target column")
+    if request.sample is None or request.target is None:
+        return None
+    return infer_contract(request.sample.resolve(), request.target, owner="(set below)")
 
 
 def _preset(request: NewRequest, guide: Guide | None, ask: Prompter | None) -> Preset | None:
@@ -117,16 +142,42 @@ def generate(request: NewRequest, ask: Prompter | None = None) -> NewResult:
         guide = load_guide(source.path) if (ask is not None or request.preset) else None
         if ask is not None and guide is not None:
             ask.long_help = dict(guide.questions)
+        inferred = _sample_contract(request)  # a bad sample stops before anything is written
         preset = _preset(request, guide, ask)
         data = {**(preset.answers if preset else {}), **request.data}
         staging = stack.enter_context(_staging_dir(destination))
         project = staging / destination.name
         rendered = render(source, project, data=data, named_after=destination, ask=ask)
+        team_files = _team_files(project, rendered.answers, inferred)
         if request.git:
             label = f" v{rendered.version}" if rendered.version else ""
             name = rendered.answers.get("project_name", destination.name)
-            _commit(project, f"Generate {name} from scaffold template{label}")
+            sample = request.sample.name if request.sample else ""
+            team_message = f"Describe the features of {sample} in the contract (inferred)"
+            _commit(project, f"Generate {name} from scaffold template{label}", team_files, team_message)
+        else:
+            _write(project, team_files)
         if destination.exists():
             destination.rmdir()  # checked empty above
         project.rename(destination)
-    return NewResult(destination, rendered.answers, rendered.version, request.git, rendered.message)
+    notes = tuple(inferred.notes) if inferred else ()
+    return NewResult(destination, rendered.answers, rendered.version, request.git, rendered.message, notes)
+
+
+def _team_files(project: Path, answers: dict[str, Any], inferred: Inferred | None) -> dict[Path, str]:
+    """The inferred contract, at the path the template keeps the contract (or nothing)."""
+    if inferred is None:
+        return {}
+    package = answers.get("package_name")
+    path = Path("src") / str(package) / "contract.yaml"
+    if not package or not (project / path).is_file():
+        raise ScaffoldError("this template has no src/<package>/contract.yaml for the inferred contract")
+    inferred.contract["owner"] = str(answers.get("owner_email") or answers.get("owner_team") or "unknown")
+    header = (
+        "# The feature contract, inferred by `scaffold new --sample` from the sample named below\n"
+        "# (its fingerprint only: the data stays where it is). Check every guess, write the\n"
+        "# descriptions, then train: nox -s train -- --data <your table>\n"
+        "# The rules of this file are explained in the contract this template ships\n"
+        "# (`scaffold explain src/<package>/contract.yaml`).\n"
+    )
+    return {path: inferred.text(header)}

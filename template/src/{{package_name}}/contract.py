@@ -40,6 +40,7 @@ class FeatureSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=_NAME)
+    column: str | None = Field(default=None, min_length=1)  # the table's column, if not `name`
     type: FeatureType
     description: str = Field(min_length=1)
     nullable: bool = True
@@ -80,6 +81,7 @@ class TargetSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=_NAME)
+    column: str | None = Field(default=None, min_length=1)  # the table's column, if not `name`
     description: str = Field(min_length=1)
     task: Literal["binary_classification"]
     classes: tuple[str, str]
@@ -96,6 +98,16 @@ class TargetSpec(BaseModel):
         return self
 
 
+class SampleSpec(BaseModel):
+    """The table a contract was inferred from, by fingerprint (never the data itself)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str
+    rows: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class Contract(BaseModel):
     """The whole contract: its identity, the target and the features in model column order."""
 
@@ -108,6 +120,8 @@ class Contract(BaseModel):
     max_missing_fraction: float = Field(default=0.5, ge=0, le=1)
     slice_by: str | None = None  # the feature the model card reports quality per value of
     considerations: str | None = None  # what the model card's ethical considerations say
+    sample: SampleSpec | None = None  # set by `scaffold new --sample`
+    ignored_columns: tuple[str, ...] = ()  # table columns that are not features (ids, text)
     target: TargetSpec
     features: tuple[FeatureSpec, ...] = Field(min_length=1)
 
@@ -120,6 +134,11 @@ class Contract(BaseModel):
             if feature.name == self.target.name:
                 raise ValueError(f"feature {feature.name!r} is also the target")
             seen.add(feature.name)
+        specs: list[FeatureSpec | TargetSpec] = [*self.features, self.target]
+        columns = [spec.column or spec.name for spec in specs]
+        twice = sorted({column for column in columns if columns.count(column) > 1})
+        if twice:
+            raise ValueError(f"table column {twice[0]!r} is used twice")
         if self.slice_by is not None and self.slice_by not in seen:
             raise ValueError(f"slice_by {self.slice_by!r} is not a feature")
         return self
@@ -128,6 +147,12 @@ class Contract(BaseModel):
     def feature_names(self) -> tuple[str, ...]:
         """The features' names in model column order."""
         return tuple(feature.name for feature in self.features)
+
+    @property
+    def table_columns(self) -> dict[str, str]:
+        """Table column -> feature or target name, for the columns named differently."""
+        specs: list[FeatureSpec | TargetSpec] = [*self.features, self.target]
+        return {s.column: s.name for s in specs if s.column is not None and s.column != s.name}
 
     @property
     def category_columns(self) -> tuple[int, ...]:

@@ -51,6 +51,43 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: cannot be read as {kind}: {first}") from None
 
 
+def example_frame(contract: Contract, rows: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Rows that satisfy the contract, with a target that depends on them.
+
+    For the repo's own tests when the team's data is not at hand (CI, a fresh clone):
+    every feature within its bounds or categories, a few gaps where the contract allows
+    them, and a learnable target. Never for training a model that serves.
+    """
+    rng = np.random.default_rng(seed)
+    columns: dict[str, Any] = {}
+    signal = np.zeros(rows)
+    for feature in contract.features:
+        low, high = feature.minimum, feature.maximum
+        if feature.categories:
+            codes = rng.integers(0, len(feature.categories), rows)
+            values: Any = np.array(feature.categories, dtype=object)[codes]
+            signal += rng.normal(0, 1, len(feature.categories))[codes]
+        elif feature.type == "boolean":
+            values = rng.random(rows) < 0.5
+            signal += values
+        else:
+            low = low if low is not None else (high - 100 if high is not None else 0.0)
+            high = high if high is not None else low + 100
+            numbers = rng.uniform(low, high, rows)
+            values = np.floor(numbers) if feature.type == "integer" else numbers
+            signal += (numbers - low) / max(high - low, 1e-9)
+        columns[feature.column or feature.name] = pd.Series(values, dtype=object)
+    nullable = [feature.column or feature.name for feature in contract.features if feature.nullable]
+    if nullable and contract.max_missing_fraction * len(contract.features) >= 1:
+        for row in range(0, rows, 13):  # one gap in every 13th row
+            columns[nullable[row % len(nullable)]][row] = None
+    target = contract.target
+    positive = target.classes.index(target.positive_class)
+    labels = np.where(signal > np.median(signal), positive, 1 - positive)
+    columns[target.column or target.name] = [target.classes[label] for label in labels]
+    return pd.DataFrame(columns)
+
+
 def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
@@ -101,11 +138,16 @@ def validate_frame(
 ) -> Validated:
     """Check every row against the contract; with `target`, also the target column.
 
-    Columns the contract does not name (other than `id`) are refused as a whole, like an
-    unknown field in a request: a renamed column must not become a silently missing one.
+    Columns the contract does not name (other than `id` and its `ignored_columns`) are
+    refused as a whole, like an unknown field in a request: a renamed column must not
+    become a silently missing one.
+    A feature whose table column has another name (`column` in the contract) is read
+    from that column.
     """
+    frame = frame.rename(columns=contract.table_columns)
     kinds = {feature.name: feature.type for feature in contract.features}
-    allowed = {*kinds, ID_COLUMN} | ({contract.target.name} if target else set())
+    allowed = {*kinds, ID_COLUMN, *contract.ignored_columns}
+    allowed |= {contract.target.name} if target else set()
     unknown = [str(column) for column in frame.columns if column not in allowed]
     if unknown:
         raise DataError(f"columns not in the feature contract: {', '.join(unknown[:5])}")

@@ -1,0 +1,212 @@
+"""`scaffold new --sample FILE --target COLUMN`: a service for a table no template file mentions.
+
+The table mixes numbers, whole numbers, booleans and categories, has gaps, an identifier
+column and column names that are not identifiers. The generated repo infers its contract,
+trains on the table, serves it (a real server process), replays its golden examples,
+and its drift and null-rate metrics move when skewed records arrive. Malformed samples
+stop with one line and leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import run_scaffold, start_server, wait_for
+
+TARGET = "Paid Back?"
+
+
+def _loans(rows: int = 500, seed: int = 11) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    income = rng.gamma(4.0, 11_000.0, rows)
+    term = rng.choice([12, 24, 36, 60], rows)
+    channel = rng.choice(["branch", "web", "broker"], rows)
+    secured = rng.random(rows) < 0.3
+    risk = -income / 25_000 + term / 30 + (channel == "broker") * 1.2 - secured + rng.normal(0, 0.4, rows)
+    frame = pd.DataFrame(
+        {
+            "Monthly Income €": income.round(2),
+            "term-months": term,
+            "Sales Channel": channel,
+            "secured": secured,
+            "Application ID": [f"A-{i:06d}" for i in range(rows)],
+            TARGET: np.where(risk > np.median(risk), "no", "yes"),
+        }
+    )
+    frame.loc[::9, "Monthly Income €"] = np.nan
+    return frame
+
+
+def _post(url: str, body: Any) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return reply.status, json.load(reply)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
+    prefix = f"{name}{{{wanted}}}" if labels else name
+    for line in text.splitlines():
+        if line.startswith(prefix + " "):
+            return float(line.rsplit(" ", 1)[1])
+    raise KeyError(prefix)
+
+
+def test_a_service_for_a_table_no_template_file_mentions(tmp_path: Path) -> None:
+    table = tmp_path / "loans.csv"
+    _loans().to_csv(table, index=False)
+    project = tmp_path / "loan-scorer"
+    result = run_scaffold("new", str(project), "--defaults", "--sample", str(table), "--target", TARGET)
+    assert result.code == 0, result.stderr
+    assert "'Application ID' is not a feature" in result.stdout
+    assert "positive class 'yes'" in result.stdout
+
+    contract = yaml.safe_load((project / "src/loan_scorer/contract.yaml").read_text())
+    kinds = {feature["name"]: feature["type"] for feature in contract["features"]}
+    assert kinds == {
+        "monthly_income": "number",
+        "term_months": "integer",
+        "sales_channel": "category",
+        "secured": "boolean",
+    }
+    income = contract["features"][0]
+    assert income["column"] == "Monthly Income €" and income["nullable"] is True
+    assert income["minimum"] == 0 and income["maximum"] > _loans()["Monthly Income €"].max()
+    assert contract["ignored_columns"] == ["Application ID"]
+    assert contract["target"]["classes"] == ["no", "yes"]
+    assert contract["sample"]["rows"] == 500 and len(contract["sample"]["sha256"]) == 64
+    assert "A-000001" not in (project / "src/loan_scorer/contract.yaml").read_text()
+    log = subprocess.run(
+        ["git", "log", "--format=%s", "main"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert log[0] == "Describe the features of loans.csv in the contract (inferred)"
+    pristine = subprocess.run(
+        ["git", "show", "scaffold/pristine:src/loan_scorer/contract.yaml"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "mean_radius" in pristine  # the template's own rendering: updates merge against it
+
+    env = {**os.environ, "PYTHONPATH": str(project / "src")}
+    artifacts = tmp_path / "artifacts"
+    train = subprocess.run(
+        [sys.executable, "-m", "loan_scorer.train", "--data", str(table), "--output", str(artifacts)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert train.returncode == 0, train.stderr
+    assert json.loads((artifacts / "metrics.json").read_text())["overall"]["roc_auc"] > 0.8
+    assert json.loads((artifacts / "model.json").read_text())["data"]["rejected"] == 0
+
+    server, port = start_server(
+        lambda port: ["env", f"LOAN_SCORER_PORT={port}", sys.executable, "-m", "loan_scorer.serve"],
+        env={**env, "LOAN_SCORER_MODEL_DIR": str(artifacts), "LOAN_SCORER_DRIFT_MIN_SAMPLES": "50"},
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _post(f"{base}/predict", {})[0] == 422, "the service to answer")
+        golden = json.loads((artifacts / "golden_examples.json").read_text())
+        for example in golden:
+            status, body = _post(f"{base}/predict", example["input"])
+            assert status == 200, body
+            assert body["predictions"][0]["score"] == pytest.approx(example["expected"]["score"], abs=1e-9)
+        status, body = _post(f"{base}/predict", {**golden[0]["input"], "sales_channel": "phone"})
+        assert status == 422 and body["detail"][0]["field"].endswith("sales_channel")
+
+        before = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
+        skewed = {**golden[0]["input"], "monthly_income": None, "sales_channel": "broker", "secured": True}
+        assert _post(f"{base}/predict", {"instances": [skewed] * 100})[0] == 200
+        after = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
+        nulls = "model_missing_features_total"
+        assert _metric(after, nulls, feature="monthly_income") - _metric(
+            before, nulls, feature="monthly_income"
+        ) == pytest.approx(100)
+        assert _metric(after, "model_feature_drift_psi", feature="sales_channel") > 0.25
+        assert _metric(after, "model_feature_drift_psi", feature="secured") > 0.25
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("write", "target", "message"),
+    [
+        (lambda p: p.write_text("1,2,3\n4,5,6\n"), "x", "no header"),
+        (lambda p: _loans().to_csv(p, index=False), "Repaid", "no column 'Repaid'"),
+        (lambda p: _loans(rows=1).to_csv(p, index=False), TARGET, "1 rows; a sample needs at least 10"),
+        (lambda p: _loans().assign(empty=None).to_csv(p, index=False), TARGET, "column 'empty' has no value"),
+        (
+            lambda p: _loans().assign(mixed=["7"] * 499 + ["seven"]).to_csv(p, index=False),
+            TARGET,
+            "column 'mixed' mixes numbers and text",
+        ),
+        (lambda p: _loans().to_csv(p, index=False), "Monthly Income €", "a regression"),
+        (lambda p: _loans().to_csv(p, index=False), "Sales Channel", "has 3 classes"),
+        (lambda p: p.write_text(""), TARGET, "the file is empty"),
+        (lambda p: p.with_suffix(".txt").write_text("a"), TARGET, "no such file"),
+    ],
+    ids=[
+        "no-header",
+        "no-target",
+        "one-row",
+        "all-null",
+        "mixed",
+        "regression",
+        "multiclass",
+        "empty",
+        "missing",
+    ],
+)
+def test_a_malformed_sample_stops_with_one_line_and_writes_nothing(
+    tmp_path: Path, write: Any, target: str, message: str
+) -> None:
+    sample = tmp_path / "sample.csv"
+    write(sample)
+    destination = tmp_path / "svc"
+    result = run_scaffold("new", str(destination), "--defaults", "--sample", str(sample), "--target", target)
+    assert result.code == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert not destination.exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        path.name for path in tmp_path.iterdir() if not path.name.startswith(".svc")
+    )
+
+
+def test_sample_and_target_go_together(tmp_path: Path) -> None:
+    result = run_scaffold("new", str(tmp_path / "svc"), "--defaults", "--sample", "x.csv")
+    assert result.code == 2 and "--sample and --target go together" in result.stderr
+    assert not (tmp_path / "svc").exists()
+
+
+def test_a_parquet_sample_gives_the_same_contract(tmp_path: Path) -> None:
+    from scaffold.sample import infer_contract
+
+    _loans().to_csv(tmp_path / "loans.csv", index=False)
+    _loans().to_parquet(tmp_path / "loans.parquet")
+    from_csv = infer_contract(tmp_path / "loans.csv", TARGET, owner="a@b.c").contract
+    from_parquet = infer_contract(tmp_path / "loans.parquet", TARGET, owner="a@b.c").contract
+    for contract in (from_csv, from_parquet):
+        del contract["sample"], contract["description"], contract["dataset"]
+    assert from_csv == from_parquet
