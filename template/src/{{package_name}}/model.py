@@ -7,6 +7,7 @@ contract and with the library versions this image has, before anything is served
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,3 +115,30 @@ def load_bundle(model_dir: Path) -> ModelBundle:
     check_versions(metadata.framework_versions, Adapter.versions())
     reference = Reference.model_validate(read_json(model_dir / REFERENCE_FILE))
     return ModelBundle(model=Adapter.load(model_file), metadata=metadata, reference=reference)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m <package>.model DIR`: verify a model folder as serving would (exit 2 if not).
+
+    The image build runs it on the artifacts it packages, so an image that could not
+    serve its model is never built.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m <package>.model MODEL_DIR", file=sys.stderr)
+        return 2
+    try:
+        bundle = load_bundle(Path(args[0]))
+    except ModelLoadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    meta = bundle.metadata
+    print(
+        f"verified {meta.name} {meta.version} ({meta.framework}, contract {meta.contract_version})"
+        f" trained {meta.trained_at} on {meta.data.source}, sha256 {meta.model_sha256[:12]}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
