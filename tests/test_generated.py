@@ -8,11 +8,13 @@ pytest; `test_readme_commands.py` runs the generated README's commands in a fres
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import find_python, render, tool
 
@@ -28,12 +30,14 @@ VARIANTS: dict[str, list[str]] = {
         "slo_latency_p95_ms=150",
         "owner_team=payments/fraud-ml",
         "rollout=canary",
+        "model_task=regression",
     ],
     "batch-nightly": [
         "project_name=Churn Scoring Job",
         "serving=batch",
         "batch_schedule=30 1 * * 1-5",
         "batch_max_delay_hours=72",
+        "model_task=regression",
     ],
     "stream-consumer": [
         "project_name=Event Scorer",
@@ -56,6 +60,17 @@ VARIANTS: dict[str, list[str]] = {
 }
 
 
+# Words only a classifier's repo may use; a regression repo that keeps one documents or
+# measures something it does not do. contract.py and data.py hold the contract schema and
+# the table checks every task shares, so they name both tasks.
+CLASSIFICATION_WORDS = re.compile(
+    r"classif|class_name|positive.class|probabilit|malignant|benign|breast|accuracy|recall|"
+    r"roc_auc|CLASS_NAMES|tumou?r|score distribution",
+    re.IGNORECASE,
+)
+SHARED_BY_EVERY_TASK = ("contract.py", "data.py", ".copier-answers.yml")
+
+
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
 def variant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     name: str = request.param
@@ -74,6 +89,23 @@ def test_generated_test_suite_passes(variant: Path) -> None:
     result = _run(variant, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout
+
+
+def test_a_regression_repo_says_nothing_of_classes(variant: Path) -> None:
+    """No classification wording or metric in a regression repo: docs, alerts, code, tests."""
+    answers = yaml.safe_load((variant / ".copier-answers.yml").read_text())
+    if answers["model_task"] != "regression":
+        # The pattern is not vacuous: a classifier's README is full of it.
+        assert CLASSIFICATION_WORDS.search((variant / "README.md").read_text())
+        return
+    found = [
+        f"{path.relative_to(variant)}:{number}: {line.strip()}"
+        for path in sorted(variant.rglob("*"))
+        if path.is_file() and ".git" not in path.parts and path.name not in SHARED_BY_EVERY_TASK
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if CLASSIFICATION_WORDS.search(line)
+    ]
+    assert found == []
 
 
 def test_generated_code_is_lint_clean(variant: Path) -> None:

@@ -26,6 +26,7 @@ import yaml
 from conftest import run_scaffold, start_server, wait_for
 
 TARGET = "Paid Back?"
+LOSS = "Loss €"
 
 
 def _loans(rows: int = 500, seed: int = 11) -> pd.DataFrame:
@@ -43,6 +44,7 @@ def _loans(rows: int = 500, seed: int = 11) -> pd.DataFrame:
             "secured": secured,
             "Application ID": [f"A-{i:06d}" for i in range(rows)],
             TARGET: np.where(risk > np.median(risk), "no", "yes"),
+            LOSS: np.round(np.maximum(risk + 2, 0) * 800 + rng.normal(0, 50, rows), 2),
         }
     )
     frame.loc[::9, "Monthly Income €"] = np.nan
@@ -70,13 +72,16 @@ def _metric(text: str, name: str, **labels: str) -> float:
 
 
 def test_a_service_for_a_table_no_template_file_mentions(tmp_path: Path) -> None:
+    """A regression on numbers, whole numbers, a category and a boolean, with gaps."""
     table = tmp_path / "loans.csv"
-    _loans().to_csv(table, index=False)
+    _loans().drop(columns=TARGET).to_csv(table, index=False)
     project = tmp_path / "loan-scorer"
-    result = run_scaffold("new", str(project), "--defaults", "--sample", str(table), "--target", TARGET)
+    result = run_scaffold("new", str(project), "--defaults", "--sample", str(table), "--target", LOSS)
     assert result.code == 0, result.stderr
     assert "'Application ID' is not a feature" in result.stdout
-    assert "positive class 'yes'" in result.stdout
+    assert "regression: the target holds" in result.stdout
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["model_task"] == "regression"
 
     contract = yaml.safe_load((project / "src/loan_scorer/contract.yaml").read_text())
     kinds = {feature["name"]: feature["type"] for feature in contract["features"]}
@@ -90,7 +95,12 @@ def test_a_service_for_a_table_no_template_file_mentions(tmp_path: Path) -> None
     assert income["column"] == "Monthly Income €" and income["nullable"] is True
     assert income["minimum"] == 0 and income["maximum"] > _loans()["Monthly Income €"].max()
     assert contract["ignored_columns"] == ["Application ID"]
-    assert contract["target"]["classes"] == ["no", "yes"]
+    assert contract["target"] == {
+        "name": "loss",
+        "column": LOSS,
+        "description": f"{LOSS} (inferred from the sample; describe it)",
+        "task": "regression",
+    }
     assert contract["sample"]["rows"] == 500 and len(contract["sample"]["sha256"]) == 64
     assert "A-000001" not in (project / "src/loan_scorer/contract.yaml").read_text()
     log = subprocess.run(
@@ -104,7 +114,7 @@ def test_a_service_for_a_table_no_template_file_mentions(tmp_path: Path) -> None
         text=True,
         check=True,
     ).stdout
-    assert "mean_radius" in pristine  # the template's own rendering: updates merge against it
+    assert "name: bmi" in pristine  # the template's own (regression demo) rendering: updates merge against it
 
     env = {**os.environ, "PYTHONPATH": str(project / "src")}
     artifacts = tmp_path / "artifacts"
@@ -117,7 +127,7 @@ def test_a_service_for_a_table_no_template_file_mentions(tmp_path: Path) -> None
         timeout=300,
     )
     assert train.returncode == 0, train.stderr
-    assert json.loads((artifacts / "metrics.json").read_text())["overall"]["roc_auc"] > 0.8
+    assert json.loads((artifacts / "metrics.json").read_text())["overall"]["r2"] > 0.5
     assert json.loads((artifacts / "model.json").read_text())["data"]["rejected"] == 0
 
     server, port = start_server(
@@ -131,7 +141,7 @@ def test_a_service_for_a_table_no_template_file_mentions(tmp_path: Path) -> None
         for example in golden:
             status, body = _post(f"{base}/predict", example["input"])
             assert status == 200, body
-            assert body["predictions"][0]["score"] == pytest.approx(example["expected"]["score"], abs=1e-9)
+            assert body["predictions"][0]["value"] == pytest.approx(example["expected"]["value"], rel=1e-9)
         status, body = _post(f"{base}/predict", {**golden[0]["input"], "sales_channel": "phone"})
         assert status == 422 and body["detail"][0]["field"].endswith("sales_channel")
 
@@ -162,7 +172,11 @@ def test_a_service_for_a_table_no_template_file_mentions(tmp_path: Path) -> None
             TARGET,
             "column 'mixed' mixes numbers and text",
         ),
-        (lambda p: _loans().to_csv(p, index=False), "Monthly Income €", "a regression"),
+        (
+            lambda p: _loans().assign(grade=list("ABC") * 166 + ["A", "B"]).to_csv(p, index=False),
+            "grade",
+            "has 3 classes",
+        ),
         (lambda p: _loans().to_csv(p, index=False), "Sales Channel", "has 3 classes"),
         (lambda p: p.write_text(""), TARGET, "the file is empty"),
         (lambda p: p.with_suffix(".txt").write_text("a"), TARGET, "no such file"),
@@ -173,7 +187,7 @@ def test_a_service_for_a_table_no_template_file_mentions(tmp_path: Path) -> None
         "one-row",
         "all-null",
         "mixed",
-        "regression",
+        "three-classes",
         "multiclass",
         "empty",
         "missing",
@@ -223,12 +237,14 @@ def test_the_bring_your_own_model_guide_runs_verbatim(tmp_path: Path) -> None:
     blocks = _guide_blocks()
     assert len(blocks) == 3 and "scaffold new loan-scorer" in blocks[0]
     (tmp_path / "data").mkdir()
-    _loans().rename(columns={TARGET: "defaulted"}).to_csv(tmp_path / "data/loans.csv", index=False)
+    frame = _loans().drop(columns=LOSS).rename(columns={TARGET: "defaulted"})
+    frame.to_csv(tmp_path / "data/loans.csv", index=False)
     # A virtualenv that sees this one's packages: `pip install -e .` then needs no download.
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(venv)}
-    env.pop("PYTHONPATH", None)
+    for inherited in ("PYTHONPATH", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_TESTRUNUID", "PYTEST_CURRENT_TEST"):
+        env.pop(inherited, None)  # the guide's own pytest run is not a worker of this one
     script = "set -euo pipefail\n" + "\n".join(blocks)
     result = subprocess.run(
         ["bash", "-c", script],
@@ -243,3 +259,22 @@ def test_the_bring_your_own_model_guide_runs_verbatim(tmp_path: Path) -> None:
     assert " passed" in result.stdout
     metadata = json.loads((tmp_path / "loan-scorer/artifacts/model.json").read_text())
     assert metadata["data"]["source"] == "../data/loans.csv" and metadata["data"]["rows"] == 500
+
+
+def test_a_sample_and_a_contradicting_model_task_stop(tmp_path: Path) -> None:
+    sample = tmp_path / "loans.csv"
+    _loans().to_csv(sample, index=False)
+    destination = tmp_path / "svc"
+    result = run_scaffold(
+        "new",
+        str(destination),
+        "--defaults",
+        "--sample",
+        str(sample),
+        "--target",
+        LOSS,
+        "--data",
+        "model_task=classification",
+    )
+    assert result.code == 2 and "makes a regression model, but model_task=classification" in result.stderr
+    assert not destination.exists()

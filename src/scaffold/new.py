@@ -145,6 +145,13 @@ def generate(request: NewRequest, ask: Prompter | None = None) -> NewResult:
         inferred = _sample_contract(request)  # a bad sample stops before anything is written
         preset = _preset(request, guide, ask)
         data = {**(preset.answers if preset else {}), **request.data}
+        if inferred is not None:
+            asked = data.setdefault("model_task", inferred.model_task)
+            if asked != inferred.model_task:
+                raise ScaffoldError(
+                    f"the sample's target makes a {inferred.model_task} model, but "
+                    f"model_task={asked} was asked for"
+                )
         staging = stack.enter_context(_staging_dir(destination))
         project = staging / destination.name
         rendered = render(source, project, data=data, named_after=destination, ask=ask)

@@ -10,8 +10,10 @@ result, so a person can check what was guessed before training on it:
 - text with more distinct values (an identifier, free text) is left out and flagged;
 - a column with a gap is nullable; column names that are not identifiers get one (the
   table's name is kept as `column`);
-- the target decides the task: two classes make a binary classification (the positive
-  class is the one named like a positive outcome, else the rarer one).
+- the target decides the task (the answer `model_task`): numbers with a fraction, or more
+  than `MAX_CLASSES` distinct whole numbers, make a regression; two classes a binary
+  classification (the positive class is the one named like a positive outcome, else the
+  rarer one).
 
 A sample that cannot give a contract (no header, no target column, fewer than
 `MIN_ROWS` rows, a column with no value, a column mixing numbers and text, a target
@@ -36,6 +38,7 @@ from .errors import ScaffoldError
 
 MAX_CATEGORIES = 50  # the contract's own limit per category feature
 MIN_ROWS = 10
+MAX_CLASSES = 10  # a whole-number target with more distinct values is a regression
 MARGIN = 0.1  # bounds widen the observed range by this share of it on each side
 _MISSING = {"", "na", "n/a", "nan", "null", "none", "-nan", "#n/a"}
 _POSITIVE_NAMES = ("1", "true", "yes", "y", "positive", "pos", "fraud", "churn", "default")
@@ -62,6 +65,11 @@ class Inferred:
 
     contract: dict[str, Any]
     notes: list[str] = field(default_factory=list)  # one line per guess worth checking
+
+    @property
+    def model_task(self) -> str:
+        """The template answer this contract needs."""
+        return "regression" if self.contract["target"]["task"] == "regression" else "classification"
 
     def text(self, header: str) -> str:
         """The contract file: a comment header, then YAML in the contract's key order."""
@@ -225,12 +233,17 @@ def _target(column: Column, notes: list[str]) -> dict[str, Any]:
     if not present:
         raise SampleError(f"the target column {column.source!r} has no value in the sample")
     counts = Counter(_class_name(value) for value in present)
+    spec: dict[str, Any] = {"name": column.name}
+    if column.name != column.source:
+        spec["column"] = column.source
+    spec["description"] = f"{column.source} (inferred from the sample; describe it)"
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in present)
-    if numeric and (len(counts) > 10 or any(isinstance(v, float) for v in present)):
-        raise SampleError(
-            f"the target {column.source!r} holds {len(counts)} distinct numbers: a regression; "
-            "this template version learns binary classification only"
+    if numeric and (len(counts) > MAX_CLASSES or any(isinstance(v, float) for v in present)):
+        notes.append(
+            f"regression: the target holds {len(counts)} distinct numbers "
+            f"({min(present):g} .. {max(present):g}); set its `unit`"
         )
+        return spec | {"task": "regression"}
     if len(counts) != 2:
         raise SampleError(
             f"the target {column.source!r} has {len(counts)} classes "
@@ -241,11 +254,7 @@ def _target(column: Column, notes: list[str]) -> dict[str, Any]:
     positive = named[0] if len(named) == 1 else min(classes, key=lambda name: counts[name])
     why = "named like a positive outcome" if len(named) == 1 else "the rarer class"
     notes.append(f"positive class {positive!r} ({why}); change `positive_class` if not")
-    spec: dict[str, Any] = {"name": column.name}
-    if column.name != column.source:
-        spec["column"] = column.source
     return spec | {
-        "description": f"{column.source} (inferred from the sample; describe it)",
         "task": "binary_classification",
         "classes": classes,
         "positive_class": positive,

@@ -83,18 +83,27 @@ class TargetSpec(BaseModel):
     name: str = Field(pattern=_NAME)
     column: str | None = Field(default=None, min_length=1)  # the table's column, if not `name`
     description: str = Field(min_length=1)
-    task: Literal["binary_classification"]
-    classes: tuple[str, str]
-    positive_class: str
+    task: Literal["binary_classification", "regression"]
+    classes: tuple[str, ...] = ()  # classification: the two class names
+    positive_class: str | None = None  # classification: the class of interest
+    unit: str | None = None  # regression: the unit of the predicted value
 
     @model_validator(mode="after")
     def _classes(self) -> TargetSpec:
+        if self.task == "regression":
+            if self.classes or self.positive_class is not None:
+                raise ValueError("a regression target has no classes or positive_class")
+            return self
+        if len(self.classes) != 2:
+            raise ValueError(f"a binary classification has two classes, got {list(self.classes)}")
         if len(set(self.classes)) != len(self.classes):
             raise ValueError(f"classes must differ, got {list(self.classes)}")
         if self.positive_class not in self.classes:
             raise ValueError(
                 f"positive_class {self.positive_class!r} is not one of {list(self.classes)}"
             )
+        if self.unit is not None:
+            raise ValueError("only a regression target has a unit")
         return self
 
 

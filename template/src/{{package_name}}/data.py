@@ -82,9 +82,12 @@ def example_frame(contract: Contract, rows: int = 400, seed: int = 0) -> pd.Data
         for row in range(0, rows, 13):  # one gap in every 13th row
             columns[nullable[row % len(nullable)]][row] = None
     target = contract.target
-    positive = target.classes.index(target.positive_class)
-    labels = np.where(signal > np.median(signal), positive, 1 - positive)
-    columns[target.column or target.name] = [target.classes[label] for label in labels]
+    if target.task == "regression":
+        columns[target.column or target.name] = np.round(10 * signal + rng.normal(0, 1, rows), 3)
+    else:
+        positive = target.classes.index(target.positive_class or target.classes[0])
+        labels = np.where(signal > np.median(signal), positive, 1 - positive)
+        columns[target.column or target.name] = [target.classes[label] for label in labels]
     return pd.DataFrame(columns)
 
 
@@ -133,6 +136,28 @@ def target_cell(value: Any) -> Any:
     return str(value) if isinstance(value, int) else value
 
 
+def _target(value: Any, classes: set[str]) -> tuple[Any, str]:
+    """A target cell checked against the task: (class name or number, "" or the reason)."""
+    if _missing(value):
+        return None, "missing"
+    if not classes:  # regression: a finite number
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                return None, f"{value!r} is not a number"
+        finite = isinstance(value, int | float) and math.isfinite(value)
+        if isinstance(value, bool) or not finite:
+            return None, f"{value!r} is not a finite number"
+        return float(value), ""
+    label = target_cell(value)
+    if label not in classes:
+        return None, f"{label!r} is not one of {', '.join(sorted(classes))}"
+    return label, ""
+
+
 def validate_frame(
     frame: pd.DataFrame, contract: Contract, model: type[Record], target: bool = False
 ) -> Validated:
@@ -169,13 +194,11 @@ def validate_frame(
             result.rejects.append((position, f"{where}: {message}"))
             continue
         if target:
-            label = target_cell(row[-1])
-            if label not in classes:
-                known = ", ".join(sorted(classes))
-                reason = "missing" if label is None else f"{label!r} is not one of {known}"
+            value, reason = _target(row[-1], classes)
+            if reason:
                 result.rejects.append((position, f"{contract.target.name}: {reason}"))
                 continue
-            result.targets.append(label)
+            result.targets.append(value)
         result.positions.append(position)
         result.records.append(record)
     return result
