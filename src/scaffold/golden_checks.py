@@ -56,9 +56,9 @@ BATCH_ALERT_SIGNALS = {
     "rejected rows": "batch_rows_rejected",
 }
 DASHBOARD_TOPICS = {
-    "online": ("traffic", "error", "latency", "budget", "score", "drift", "null"),
+    "online": ("traffic", "error", "latency", "budget", "prediction", "drift", "null"),
     "batch": ("run", "rows", "reject", "duration", "drift", "model age"),
-    "streaming": ("throughput", "lag", "dead-letter", "processing", "score", "drift", "null"),
+    "streaming": ("throughput", "lag", "dead-letter", "processing", "prediction", "drift", "null"),
 }
 SLO_OBJECTIVES = {
     "online": ("availability", "latency"),
@@ -532,7 +532,7 @@ def ml_alerts(root: Path) -> Outcome:
     "On-call needs one screen for the service.",
     fix=(
         "Keep a dashboard JSON in `monitoring/dashboards/` with the service panels and the ML "
-        "panels (drift, scores, nulls)."
+        "panels (drift, predictions, nulls)."
     ),
 )
 def dashboard(root: Path) -> Outcome:
