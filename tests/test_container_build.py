@@ -1,10 +1,11 @@
 """The generated Dockerfile, built and run with a real engine (Podman, as root, runc).
 
-Public base images cannot be pulled here, so the base the Dockerfile names
-(`python:<version>-slim-bookworm`) is a stand-in built from Debian packages: a
+Public base images cannot be pulled here, so the base the Dockerfile pins
+(`python:<version>-slim-bookworm@sha256:...`) is replaced through its `BASE_IMAGE` build
+argument, as an enterprise mirror would, by a stand-in built from Debian packages: a
 `debootstrap --variant=minbase` bookworm with python3, python3-venv and
 python-is-python3, plus this machine's CA bundle (and `PIP_CERT` pointing at it, for
-the TLS-intercepting network here), imported under the official image's name. It
+the TLS-intercepting network here). It
 differs from the official image in its Python build (Debian's 3.11.2, not python.org's
 3.11.x in /usr/local) and in carrying that CA bundle; the Dockerfile itself is built
 unchanged. `.ci/run` installs podman, runc and debootstrap so CI never skips this.
@@ -25,7 +26,7 @@ import yaml
 
 from conftest import free_port, render, wait_for
 
-BASE = "docker.io/library/python:3.11.14-slim-bookworm"
+STAND_IN = "localhost/python-standin:3.11"
 MISSING = [tool for tool in ("podman", "runc", "debootstrap") if shutil.which(tool) is None]
 pytestmark = [
     pytest.mark.skipif(
@@ -44,8 +45,8 @@ def podman(*args: str, check: bool = True, timeout: float = 1200) -> subprocess.
 @pytest.fixture(scope="session")
 def stand_in_base(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The Debian stand-in for the official Python base image (built once per machine)."""
-    if podman("image", "exists", BASE, check=False).returncode == 0:
-        return BASE
+    if podman("image", "exists", STAND_IN, check=False).returncode == 0:
+        return STAND_IN
     rootfs = tmp_path_factory.mktemp("rootfs") / "bookworm"
     subprocess.run(
         [
@@ -73,7 +74,7 @@ def stand_in_base(tmp_path_factory: pytest.TempPathFactory) -> str:
             "--change",
             'CMD ["python3"]',
             "-",
-            BASE,
+            STAND_IN,
         ],
         stdin=tar.stdout,
         check=True,
@@ -81,7 +82,7 @@ def stand_in_base(tmp_path_factory: pytest.TempPathFactory) -> str:
         timeout=600,
     )
     tar.wait(timeout=60)
-    return BASE
+    return STAND_IN
 
 
 @pytest.fixture(scope="module")
@@ -99,16 +100,27 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project
 
 
-def _build(project: Path, tag: str) -> subprocess.CompletedProcess[str]:
+def _build(project: Path, tag: str, base: str) -> subprocess.CompletedProcess[str]:
+    """The Dockerfile as it is, its base replaced through the build argument a mirror uses."""
     return podman(
-        "build", "--format", "docker", "--network=host", "--pull=never", "-t", tag, str(project), check=False
+        "build",
+        "--format",
+        "docker",
+        "--network=host",
+        "--pull=never",
+        "--build-arg",
+        f"BASE_IMAGE={base}",
+        "-t",
+        tag,
+        str(project),
+        check=False,
     )
 
 
 def test_the_image_builds_verifies_its_model_and_serves_it_as_a_non_root_user(
     stand_in_base: str, trained_project: Path
 ) -> None:
-    built = _build(trained_project, "localhost/image-svc:test")
+    built = _build(trained_project, "localhost/image-svc:test", stand_in_base)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     assert "verified image-svc 0.1.0" in built.stdout, "the build checks the model it packages"
     image = json.loads(podman("image", "inspect", "localhost/image-svc:test").stdout)[0]
@@ -118,12 +130,16 @@ def test_the_image_builds_verifies_its_model_and_serves_it_as_a_non_root_user(
     port = free_port()
     container = "image-svc-test"
     podman("rm", "-f", container, check=False)
+    # Read-only root file system, as the chart's securityContext runs it; /tmp is a tmpfs.
     podman(
         "run",
         "-d",
         "--name",
         container,
         "--network=host",
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
         "-e",
         f"IMAGE_SVC_PORT={port}",
         "localhost/image-svc:test",
@@ -146,6 +162,8 @@ def test_the_image_builds_verifies_its_model_and_serves_it_as_a_non_root_user(
             assert prediction["label"] == example["expected"]["label"]
             assert prediction["score"] == pytest.approx(example["expected"]["score"], abs=1e-9)
         assert podman("exec", container, "id", "-u").stdout.strip() == "10001"
+        # The image's own HEALTHCHECK command, run in the container as the engine would.
+        assert podman("healthcheck", "run", container, check=False).returncode == 0
         assert (
             "Application startup complete"
             in podman("logs", container).stderr + podman("logs", container).stdout
@@ -161,9 +179,9 @@ def test_an_image_with_a_tampered_model_is_never_built(
     shutil.copytree(trained_project, tampered, ignore=shutil.ignore_patterns(".git", ".nox"))
     with (tampered / "artifacts/model.joblib").open("ab") as handle:
         handle.write(b"tampered")
-    built = _build(tampered, "localhost/image-svc:tampered")
+    built = _build(tampered, "localhost/image-svc:tampered", stand_in_base)
     assert built.returncode != 0
     assert "does not match the digest" in built.stdout + built.stderr
     shutil.rmtree(tampered / "artifacts")
-    missing = _build(tampered, "localhost/image-svc:missing")
+    missing = _build(tampered, "localhost/image-svc:missing", stand_in_base)
     assert missing.returncode != 0

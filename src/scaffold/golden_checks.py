@@ -216,6 +216,27 @@ def no_template_leftovers(root: Path) -> Outcome:
         "root USER and a JSON-form CMD (see the template's Dockerfile)."
     ),
 )
+def _base_image(lines: list[str], image: str) -> str:
+    """A FROM's image with global ARG defaults filled in and earlier stage names followed."""
+    first_from = next((i for i, line in enumerate(lines) if line.upper().startswith("FROM ")), len(lines))
+    defaults = dict(
+        match.groups()
+        for line in lines[:first_from]
+        if (match := re.match(r"ARG\s+(\w+)=(\S+)", line.strip(), re.IGNORECASE))
+    )
+    stages = {
+        parts[3].lower(): parts[1]
+        for line in lines
+        if len(parts := line.split()) >= 4 and parts[0].upper() == "FROM" and parts[2].upper() == "AS"
+    }
+    seen: set[str] = set()
+    while image not in seen:
+        seen.add(image)
+        image = re.sub(r"\$\{?(\w+)\}?", lambda m: defaults.get(m[1], m[0]), image)
+        image = stages.get(image.lower(), image)
+    return image
+
+
 def dockerfile_hardened(root: Path) -> Outcome:
     path = root / "Dockerfile"
     if not path.is_file():
@@ -227,8 +248,9 @@ def dockerfile_hardened(root: Path) -> Outcome:
     if len(bases) < 2:
         found.append(Evidence("Dockerfile", None, "one stage only: build and runtime should be separate"))
     for number, image in bases:
-        if "@sha256:" not in image and not re.search(r":\d+(\.\d+)+", image):
-            found.append(Evidence("Dockerfile", number, f"base image {image} is not pinned to a version"))
+        resolved = _base_image(lines, image)
+        if "@sha256:" not in resolved and not re.search(r":\d+(\.\d+)+", resolved):
+            found.append(Evidence("Dockerfile", number, f"base image {resolved} is not pinned to a version"))
     final = lines[bases[-1][0] - 1 :] if bases else lines
     users = [line.split()[1] for line in final if line.upper().startswith("USER ")]
     if not users or not re.fullmatch(r"\d+(:\d+)?", users[-1]):
