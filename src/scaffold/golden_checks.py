@@ -207,23 +207,14 @@ def no_template_leftovers(root: Path) -> Outcome:
     return _verdict([Evidence(i.path, i.line, i.text) for i in _leftovers(root) if i.kind == "template"])
 
 
-@check(
-    "GP201",
-    "Dockerfile is multi-stage, pinned and non-root",
-    "Small, reproducible images that cannot run as root.",
-    fix=(
-        "Use a multi-stage build with base images pinned to a patch tag or digest, a numeric non-"
-        "root USER and a JSON-form CMD (see the template's Dockerfile)."
-    ),
-)
 def _base_image(lines: list[str], image: str) -> str:
     """A FROM's image with global ARG defaults filled in and earlier stage names followed."""
     first_from = next((i for i, line in enumerate(lines) if line.upper().startswith("FROM ")), len(lines))
-    defaults = dict(
-        match.groups()
+    defaults: dict[str, str] = {
+        match[1]: match[2]
         for line in lines[:first_from]
         if (match := re.match(r"ARG\s+(\w+)=(\S+)", line.strip(), re.IGNORECASE))
-    )
+    }
     stages = {
         parts[3].lower(): parts[1]
         for line in lines
@@ -237,6 +228,15 @@ def _base_image(lines: list[str], image: str) -> str:
     return image
 
 
+@check(
+    "GP201",
+    "Dockerfile is multi-stage, pinned and non-root",
+    "Small, reproducible images that cannot run as root.",
+    fix=(
+        "Use a multi-stage build with base images pinned to a patch tag or digest, a numeric non-"
+        "root USER and a JSON-form CMD (see the template's Dockerfile)."
+    ),
+)
 def dockerfile_hardened(root: Path) -> Outcome:
     path = root / "Dockerfile"
     if not path.is_file():

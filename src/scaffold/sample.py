@@ -261,6 +261,12 @@ def _target(column: Column, notes: list[str]) -> dict[str, Any]:
     }
 
 
+def contract_slice(features: list[dict[str, Any]]) -> str:
+    """The feature to report quality per value of: the first category, else the first feature."""
+    categories = [str(spec["name"]) for spec in features if spec["type"] == "category"]
+    return (categories or [str(features[0]["name"])])[0]
+
+
 def infer_contract(path: Path, target: str, owner: str, dataset: str | None = None) -> Inferred:
     """The contract a sample implies, with a note per guess a person should check."""
     header, rows, digest = read_sample(path)
@@ -290,15 +296,20 @@ def infer_contract(path: Path, target: str, owner: str, dataset: str | None = No
                 features.append(spec)
     if not features:
         raise SampleError(f"{path}: no column besides the target can be a feature")
-    renamed = [f"{c.source!r} -> {c.name}" for c in columns if c.name != c.source]
+    renamed = [f"{c.source!r} -> {c.name}" for c in columns if c.name != c.source and c.source not in ignored]
     if renamed:
-        notes.append(f"renamed to identifiers: {', '.join(renamed[:6])}")
+        notes.append(
+            f"renamed to identifiers: {', '.join(renamed[:6])} (tables keep their column names; "
+            "the API and events use the new ones)"
+        )
+    notes.append(f"the model card reports quality per value of {contract_slice(features)!r} (`slice_by`)")
     contract = {
         "version": "0.1.0",
         "owner": owner,
         "description": f"one row of {path.name} (inferred; describe what a record is)",
         "dataset": dataset or path.name,
         "max_missing_fraction": 0.5,
+        "slice_by": contract_slice(features),
         "sample": {"path": str(path), "rows": len(rows), "sha256": digest},
         "target": target_spec,
         "features": features,

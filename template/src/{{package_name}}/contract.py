@@ -216,11 +216,15 @@ class Contract(BaseModel):
         model.max_missing = int(self.max_missing_fraction * len(self.features))
         # The schema says what it can of the missing-values rule: a record names at least
         # this many features (null values still count as missing; the description says so).
+        # Only nullable features can be missing at all, which may be fewer than the rule allows.
+        nullable = [feature.name for feature in self.features if feature.nullable]
+        may_miss = min(model.max_missing, len(nullable))
+        which = f" (of {', '.join(nullable)})" if 0 < len(nullable) <= 5 else ""
         model.model_config["json_schema_extra"] = {
-            "minProperties": len(self.features) - model.max_missing,
+            "minProperties": len(self.features) - may_miss,
             "description": (
-                f"One record to score: {self.description}. At most {model.max_missing} of the "
-                f"{len(self.features)} features may be null or absent."
+                f"One record to score: {self.description}. At most {may_miss} of the "
+                f"{len(self.features)} features{which} may be null or absent."
             ),
         }
         model.model_rebuild(force=True)
