@@ -22,7 +22,7 @@ from conftest import _bump, _git, copy_template_source, run_scaffold
 
 PACKAGE = "loan_scorer"
 TEMPLATE_CHANGES = {  # file in template/ -> (text it holds at v0.1.0, text at v0.2.0)
-    "src/{{package_name}}/{% if serving == 'online' %}api.py{% endif %}": (
+    "src/{{package_name}}/{% if serving == 'online' %}api.py{% endif %}.jinja": (
         '"""The HTTP API',
         '"""The HTTP API (template v0.2.0)',
     ),
