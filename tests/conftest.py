@@ -142,16 +142,7 @@ def copy_template_source(repo: Path) -> None:
 
 @pytest.fixture(scope="session")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    repo = tmp_path_factory.mktemp("template") / "golden-path"
-    repo.mkdir()
-    copy_template_source(repo)
-    # This repository's template, whatever its current version, is the fixture's v0.1.0.
-    _bump(repo, "0.1.0")
-    (repo / "CHANGELOG.md").write_text("# Changelog\n\n## [0.1.0] - 2026-11-22\n\n- First version.\n")
-    _git(repo, "init", "--quiet", "--initial-branch=main")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "--quiet", "-m", "v0.1.0")
-    _git(repo, "tag", "v0.1.0")
+    repo = start_template_repo(tmp_path_factory)
 
     _bump(repo, "0.2.0")
     readme = repo / "template" / "README.md.jinja"
@@ -289,6 +280,38 @@ def get_json(url: str) -> Any:
     """GET a JSON document."""
     with urllib.request.urlopen(url, timeout=5) as reply:
         return json.load(reply)
+
+
+def post_json(url: str, body: Any) -> tuple[int, Any]:
+    """POST a JSON body; the status and the JSON answer (error answers too)."""
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return int(reply.status), json.load(reply)
+    except urllib.error.HTTPError as error:
+        return int(error.code), json.load(error)
+
+
+def start_template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git template source holding this repository's template, released as v0.1.0."""
+    repo = tmp_path_factory.mktemp("template") / "golden-path"
+    repo.mkdir()
+    copy_template_source(repo)
+    # This repository's template, whatever its current version, is the fixture's v0.1.0.
+    _bump(repo, "0.1.0")
+    (repo / "CHANGELOG.md").write_text("# Changelog\n\n## [0.1.0] - 2026-11-22\n\n- First version.\n")
+    _git(repo, "init", "--quiet", "--initial-branch=main")
+    release(repo, "0.1.0")
+    return repo
+
+
+def release(repo: Path, version: str) -> None:
+    """Commit everything in a template source and tag it vVERSION."""
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "--quiet", "-m", f"v{version}")
+    _git(repo, "tag", f"v{version}")
 
 
 def wait_for(condition: Any, what: str, timeout: float = 60.0) -> Any:

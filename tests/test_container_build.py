@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import free_port, render, wait_for
+from conftest import free_port, post_json, render, wait_for
 
 STAND_IN = "localhost/python-standin:3.11"
 MISSING = [tool for tool in ("podman", "runc", "debootstrap") if shutil.which(tool) is None]
@@ -152,13 +152,9 @@ def test_the_image_builds_verifies_its_model_and_serves_it_as_a_non_root_user(
         )
         golden = json.loads((trained_project / "artifacts/golden_examples.json").read_text())
         for example in golden:
-            request = urllib.request.Request(
-                f"{base}/predict",
-                data=json.dumps(example["input"]).encode(),
-                headers={"content-type": "application/json"},
-            )
-            with urllib.request.urlopen(request, timeout=10) as reply:
-                prediction = json.load(reply)["predictions"][0]
+            status, body = post_json(f"{base}/predict", example["input"])
+            assert status == 200, body
+            prediction = body["predictions"][0]
             assert prediction["label"] == example["expected"]["label"]
             assert prediction["score"] == pytest.approx(example["expected"]["score"], abs=1e-9)
         assert podman("exec", container, "id", "-u").stdout.strip() == "10001"

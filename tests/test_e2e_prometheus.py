@@ -20,19 +20,8 @@ import yaml
 
 from conftest import free_port as _free_port
 from conftest import get_json as _get
-from conftest import render, tool, trained
+from conftest import post_json, render, tool, trained
 from conftest import wait_for as _wait
-
-
-def _post(url: str, payload: Any) -> int:
-    request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), headers={"content-type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            return int(reply.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +70,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         stack["golden"] = golden
         records = [example["input"] for example in golden]
         for _ in range(20):  # 160 records: enough for the drift window to report PSI
-            assert _post(f"{base}/predict", {"instances": records}) == 200
-        assert _post(f"{base}/predict", {"mean_radius": -1}) == 422
+            assert post_json(f"{base}/predict", {"instances": records})[0] == 200
+        assert post_json(f"{base}/predict", {"mean_radius": -1})[0] == 422
         yield stack
     finally:
         for process in (server, service):

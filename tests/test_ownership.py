@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import _bump, _git, copy_template_source, run_scaffold
+from conftest import _bump, _git, release, run_scaffold, start_template_repo
 
 PACKAGE = "loan_scorer"
 TEMPLATE_CHANGES = {  # file in template/ -> (text it holds at v0.1.0, text at v0.2.0)
@@ -81,14 +81,7 @@ def test_the_loan_model_learns(model_dir: Path) -> None:
 @pytest.fixture(scope="module")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """v0.1.0: this repository's template; v0.2.0: the runtime changes above."""
-    repo = tmp_path_factory.mktemp("template") / "golden-path"
-    repo.mkdir()
-    copy_template_source(repo)
-    _bump(repo, "0.1.0")
-    _git(repo, "init", "--quiet", "--initial-branch=main")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "--quiet", "-m", "v0.1.0")
-    _git(repo, "tag", "v0.1.0")
+    repo = start_template_repo(tmp_path_factory)
     _bump(repo, "0.2.0")
     for name, (before, after) in TEMPLATE_CHANGES.items():
         path = repo / "template" / name
@@ -97,9 +90,7 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path.write_text(text.replace(before, after))
     changelog = repo / "CHANGELOG.md"
     changelog.write_text(changelog.read_text() + "\n## [0.2.0] - 2026-12-01\n\n- Runtime changes.\n")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "--quiet", "-m", "v0.2.0")
-    _git(repo, "tag", "v0.2.0")
+    release(repo, "0.2.0")
     return repo
 
 

@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import run_scaffold, start_server, wait_for
+from conftest import post_json, run_scaffold, start_server, wait_for
 
 TARGET = "Paid Back?"
 LOSS = "Loss €"
@@ -51,24 +52,13 @@ def _loans(rows: int = 500, seed: int = 11) -> pd.DataFrame:
     return frame
 
 
-def _post(url: str, body: Any) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            return reply.status, json.load(reply)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
-
-
 def _metric(text: str, name: str, **labels: str) -> float:
-    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
-    prefix = f"{name}{{{wanted}}}" if labels else name
-    for line in text.splitlines():
-        if line.startswith(prefix + " "):
-            return float(line.rsplit(" ", 1)[1])
-    raise KeyError(prefix)
+    """One sample of a Prometheus exposition, by name and labels."""
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return float(sample.value)
+    raise KeyError(name, labels)
 
 
 def test_a_service_for_a_table_no_template_file_mentions(tmp_path: Path) -> None:
@@ -136,18 +126,18 @@ def test_a_service_for_a_table_no_template_file_mentions(tmp_path: Path) -> None
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _post(f"{base}/predict", {})[0] == 422, "the service to answer")
+        wait_for(lambda: post_json(f"{base}/predict", {})[0] == 422, "the service to answer")
         golden = json.loads((artifacts / "golden_examples.json").read_text())
         for example in golden:
-            status, body = _post(f"{base}/predict", example["input"])
+            status, body = post_json(f"{base}/predict", example["input"])
             assert status == 200, body
             assert body["predictions"][0]["value"] == pytest.approx(example["expected"]["value"], rel=1e-9)
-        status, body = _post(f"{base}/predict", {**golden[0]["input"], "sales_channel": "phone"})
+        status, body = post_json(f"{base}/predict", {**golden[0]["input"], "sales_channel": "phone"})
         assert status == 422 and body["detail"][0]["field"].endswith("sales_channel")
 
         before = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
         skewed = {**golden[0]["input"], "monthly_income": None, "sales_channel": "broker", "secured": True}
-        assert _post(f"{base}/predict", {"instances": [skewed] * 100})[0] == 200
+        assert post_json(f"{base}/predict", {"instances": [skewed] * 100})[0] == 200
         after = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
         nulls = "model_missing_features_total"
         assert _metric(after, nulls, feature="monthly_income") - _metric(
@@ -220,8 +210,8 @@ def test_a_parquet_sample_gives_the_same_contract(tmp_path: Path) -> None:
 
     _loans().to_csv(tmp_path / "loans.csv", index=False)
     _loans().to_parquet(tmp_path / "loans.parquet")
-    from_csv = infer_contract(tmp_path / "loans.csv", TARGET, owner="a@b.c").contract
-    from_parquet = infer_contract(tmp_path / "loans.parquet", TARGET, owner="a@b.c").contract
+    from_csv = infer_contract(tmp_path / "loans.csv", TARGET).contract
+    from_parquet = infer_contract(tmp_path / "loans.parquet", TARGET).contract
     for contract in (from_csv, from_parquet):
         del contract["sample"], contract["description"], contract["dataset"]
     assert from_csv == from_parquet

@@ -115,7 +115,7 @@ def _sample_contract(request: NewRequest) -> Inferred | None:
         raise ScaffoldError("--sample and --target go together: the table and its target column")
     if request.sample is None or request.target is None:
         return None
-    return infer_contract(request.sample.resolve(), request.target, owner="(set below)")
+    return infer_contract(request.sample.resolve(), request.target)
 
 
 def _preset(request: NewRequest, guide: Guide | None, ask: Prompter | None) -> Preset | None:
@@ -179,7 +179,7 @@ def _team_files(project: Path, answers: dict[str, Any], inferred: Inferred | Non
     path = Path("src") / str(package) / "contract.yaml"
     if not package or not (project / path).is_file():
         raise ScaffoldError("this template has no src/<package>/contract.yaml for the inferred contract")
-    inferred.contract["owner"] = str(answers.get("owner_email") or answers.get("owner_team") or "unknown")
+    owner = str(answers.get("owner_email") or answers.get("owner_team") or "unknown")
     header = (
         "# The feature contract, inferred by `scaffold new --sample` from the sample named below\n"
         "# (its fingerprint only: the data stays where it is). Check every guess, write the\n"
@@ -187,4 +187,4 @@ def _team_files(project: Path, answers: dict[str, Any], inferred: Inferred | Non
         "# The rules of this file are explained in the contract this template ships\n"
         "# (`scaffold explain src/<package>/contract.yaml`).\n"
     )
-    return {path: inferred.text(header)}
+    return {path: inferred.text(header, owner)}

@@ -71,9 +71,11 @@ class Inferred:
         """The template answer this contract needs."""
         return "regression" if self.contract["target"]["task"] == "regression" else "classification"
 
-    def text(self, header: str) -> str:
-        """The contract file: a comment header, then YAML in the contract's key order."""
-        body = yaml.safe_dump(self.contract, sort_keys=False, allow_unicode=True, width=88)
+    def text(self, header: str, owner: str) -> str:
+        """The contract file for `owner` (the repo's owner answer): a comment header, then YAML."""
+        version, *rest = self.contract.items()
+        contract = dict([version, ("owner", owner), *rest])
+        body = yaml.safe_dump(contract, sort_keys=False, allow_unicode=True, width=88)
         return header + body
 
 
@@ -267,7 +269,7 @@ def contract_slice(features: list[dict[str, Any]]) -> str:
     return (categories or [str(features[0]["name"])])[0]
 
 
-def infer_contract(path: Path, target: str, owner: str, dataset: str | None = None) -> Inferred:
+def infer_contract(path: Path, target: str) -> Inferred:
     """The contract a sample implies, with a note per guess a person should check."""
     header, rows, digest = read_sample(path)
     if target not in header:
@@ -305,9 +307,8 @@ def infer_contract(path: Path, target: str, owner: str, dataset: str | None = No
     notes.append(f"the model card reports quality per value of {contract_slice(features)!r} (`slice_by`)")
     contract = {
         "version": "0.1.0",
-        "owner": owner,
         "description": f"one row of {path.name} (inferred; describe what a record is)",
-        "dataset": dataset or path.name,
+        "dataset": path.name,
         "max_missing_fraction": 0.5,
         "slice_by": contract_slice(features),
         "sample": {"path": str(path), "rows": len(rows), "sha256": digest},
