@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 package = os.environ["BENCH_PACKAGE"]
 api = importlib.import_module(f"{package}.api")
-features = importlib.import_module(f"{package}.features")
+features = importlib.import_module(f"{package}.features")  # contract-derived, as served
 pipeline = joblib.load(Path(os.environ["BENCH_MODEL_DIR"]) / "model.joblib")
 app = FastAPI()
 

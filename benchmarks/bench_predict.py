@@ -1,10 +1,17 @@
-"""/predict latency and throughput: the generated service against a bare endpoint.
+"""/predict latency and throughput: the generated service against two baselines.
 
-Both servers (uvicorn, one worker each) serve the same trained model with the same
-pydantic schema; the generated one adds its middleware (request id, access log, HTTP
-metrics), ML metrics and the drift window. A closed-loop client on loopback sends one
-record per request with fixed concurrency, alternating servers round by round, and
-reports the medians over rounds. Target: instrumented throughput >= 0.85x bare.
+- bare: the same trained model behind a bare FastAPI endpoint (uvicorn, one worker) with
+  the same contract-derived pydantic schema, and no middleware, metrics, drift or logs;
+- mlserver: MLServer's scikit-learn runtime serving the same model file over Open
+  Inference Protocol v2 (`predict_proba` output), when MLServer is installed (it has
+  dependency pins of its own: give its interpreter with --mlserver-python).
+
+The generated service is measured on `/predict` and on its own v2 `infer` endpoint (the
+request MLServer gets, unchanged). One record per request; a closed-loop client (wrk, a
+C load generator, when installed) on loopback with fixed concurrency; targets
+alternate round by round and every figure is the median over rounds; ratios pair each
+round with the baseline's round just before it. Servers share one core, the client
+gets the other. Targets: /predict >= 0.9x bare, v2 >= 1.0x MLServer.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ def _free_port() -> int:
         return port
 
 
-def _wait_ready(url: str, timeout: float = 60.0) -> None:
+def _wait_ready(url: str, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -108,11 +115,52 @@ def _measure(
     return rps, quantiles[49] * 1000, quantiles[98] * 1000
 
 
+def _mlserver(
+    python: str, folder: Path, model_file: Path, pin: list[str], env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], int]:
+    """MLServer's scikit-learn runtime on `model_file`, one process (no inference pool)."""
+    port = _free_port()
+    (folder / "model").mkdir(parents=True)
+    settings = {
+        "http_port": port,
+        "grpc_port": _free_port(),
+        "metrics_port": _free_port(),
+        "parallel_workers": 0,  # inference in the server process, as the generated one does
+        "debug": False,
+    }
+    (folder / "settings.json").write_text(json.dumps(settings))
+    model = {
+        "name": "bench",
+        "implementation": "mlserver_sklearn.SKLearnModel",
+        "parameters": {"uri": str(model_file)},
+    }
+    (folder / "model" / "model-settings.json").write_text(json.dumps(model))
+    binary = Path(python).parent / "mlserver"
+    server = subprocess.Popen(
+        [*pin, str(binary), "start", str(folder)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return server, port
+
+
+def _v2_body(record: dict[str, object], names: list[str], output: str) -> dict[str, object]:
+    row = [float(record[name]) for name in names]  # type: ignore[arg-type]
+    tensor = {"name": "input-0", "shape": [1, len(row)], "datatype": "FP64", "data": row}
+    return {"inputs": [tensor], "outputs": [{"name": output}]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--mlserver-python",
+        default=shutil.which("mlserver") and sys.executable,
+        help="the Python of an environment with mlserver and mlserver-sklearn installed",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,7 +179,9 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        body = json.loads((model_dir / "golden_examples.json").read_text())[0]["input"]
+        golden = json.loads((model_dir / "golden_examples.json").read_text())
+        record = next(e["input"] for e in golden if None not in e["input"].values())
+        names = list(json.loads((model_dir / "model.json").read_text())["feature_names"])
 
         # One BLAS/OpenMP thread per server process (as the generated image sets): replicas,
         # not threads, scale a small model. With taskset, servers share core 1 and the
@@ -139,10 +189,10 @@ def main() -> None:
         env.update({"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
         pin_server = ["taskset", "-c", "1"] if shutil.which("taskset") and (os.cpu_count() or 1) >= 2 else []
         pin_client = ["taskset", "-c", "0"] if pin_server else []
-        ports = {"bare": _free_port(), "instrumented": _free_port()}
+        ports = {"bare": _free_port(), "generated": _free_port()}
         prefix = package.upper() + "_"
-        servers = {
-            "bare": subprocess.Popen(
+        servers = [
+            subprocess.Popen(
                 [
                     *pin_server,
                     sys.executable,
@@ -159,54 +209,71 @@ def main() -> None:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             ),
-            "instrumented": subprocess.Popen(
+            subprocess.Popen(
                 [*pin_server, sys.executable, "-m", f"{package}.serve"],
-                env={
-                    **env,
-                    f"{prefix}MODEL_DIR": str(model_dir),
-                    f"{prefix}PORT": str(ports["instrumented"]),
-                },
+                env={**env, f"{prefix}MODEL_DIR": str(model_dir), f"{prefix}PORT": str(ports["generated"])},
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             ),
+        ]
+        v2 = "/v2/models/bench-svc/infer"
+        targets: dict[str, tuple[str, dict[str, object]]] = {
+            "bare /predict": (f"http://127.0.0.1:{ports['bare']}/predict", record),
+            "generated /predict": (f"http://127.0.0.1:{ports['generated']}/predict", record),
+            "generated v2": (f"http://127.0.0.1:{ports['generated']}{v2}", _v2_body(record, names, "score")),
         }
+        if args.mlserver_python:
+            clean = {k: v for k, v in env.items() if k != "PYTHONPATH"}
+            server, port = _mlserver(
+                args.mlserver_python, Path(tmp) / "mlserver", model_dir / "model.joblib", pin_server, clean
+            )
+            servers.append(server)
+            url = f"http://127.0.0.1:{port}/v2/models/bench/infer"
+            targets["mlserver v2"] = (url, _v2_body(record, names, "predict_proba"))
         try:
-            _wait_ready(f"http://127.0.0.1:{ports['instrumented']}/readyz")
+            _wait_ready(f"http://127.0.0.1:{ports['generated']}/readyz")
             _wait_ready(f"http://127.0.0.1:{ports['bare']}/docs")
-            results: dict[str, list[tuple[float, float, float]]] = {"bare": [], "instrumented": []}
-            for port in ports.values():  # warm-up
-                asyncio.run(_load(f"http://127.0.0.1:{port}/predict", body, 1.0, args.concurrency))
+            if "mlserver v2" in targets:
+                _wait_ready(targets["mlserver v2"][0].removesuffix("/infer") + "/ready")
+            for url, body in targets.values():  # warm-up, and every target answers 200
+                asyncio.run(_load(url, body, 1.0, args.concurrency))
+            results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in targets}
             script = None
             if shutil.which("wrk"):
                 script = Path(tmp) / "post.lua"
                 script.write_text(_WRK_SCRIPT)
             for _ in range(args.rounds):
-                for name, port in ports.items():
-                    results[name].append(
-                        _measure(f"http://127.0.0.1:{port}/predict", body, args, script, pin_client)
-                    )
+                for name, (url, body) in targets.items():
+                    results[name].append(_measure(url, body, args, script, pin_client))
             client = "wrk (1 thread)" if script else "httpx asyncio client (install wrk for a lighter one)"
-            metrics = httpx.get(f"http://127.0.0.1:{ports['instrumented']}/metrics").text
+            metrics = httpx.get(f"http://127.0.0.1:{ports['generated']}/metrics").text
             if "model_feature_drift_psi" not in metrics:
-                raise RuntimeError("the instrumented service exported no drift scores")
+                raise RuntimeError("the generated service exported no drift scores")
         finally:
-            for server in servers.values():
+            for server in servers:
                 server.terminate()
-                server.wait(timeout=10)
+                server.wait(timeout=20)
 
     setup = f"concurrency {args.concurrency}, {args.rounds} alternating rounds of {args.seconds:.0f}s"
-    print(f"/predict, one record per request, {setup}, client: {client}")
-    print(f"{'server':<14}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs bare':>10}")
-    # Each instrumented round is compared with the bare round just before it, so slow
-    # drifts of the machine's speed cancel out; the median of those ratios is reported.
-    ratios = [i[0] / b[0] for b, i in zip(results["bare"], results["instrumented"], strict=True)]
+    print(f"one record per request, {setup}, client: {client}")
+    if "mlserver v2" not in results:
+        print("MLServer not measured: pass --mlserver-python with mlserver and mlserver-sklearn")
+    print(f"{'target':<20}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs bare':>9}{'vs MLServer':>13}")
+
+    def paired(name: str, baseline: str) -> str:
+        if baseline not in results:
+            return "-"
+        ratios = [r[0] / b[0] for b, r in zip(results[baseline], results[name], strict=True)]
+        return f"{statistics.median(ratios):.2f}x"
+
     for name, rounds in results.items():
         rps = statistics.median(r[0] for r in rounds)
         p50 = statistics.median(r[1] for r in rounds)
         p99 = statistics.median(r[2] for r in rounds)
-        ratio = 1.0 if name == "bare" else statistics.median(ratios)
-        print(f"{name:<14}{rps:>10.0f}{p50:>10.2f}{p99:>10.2f}{ratio:>9.2f}x")
-    print("paired throughput ratios per round: " + ", ".join(f"{r:.2f}" for r in ratios))
+        print(
+            f"{name:<20}{rps:>9.0f}{p50:>9.2f}{p99:>9.2f}"
+            f"{paired(name, 'bare /predict'):>9}{paired(name, 'mlserver v2'):>13}"
+        )
 
 
 if __name__ == "__main__":

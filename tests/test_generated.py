@@ -44,6 +44,7 @@ VARIANTS: dict[str, list[str]] = {
         "serving=streaming",
         "stream_max_lag=5000",
         "model_framework=xgboost",
+        "model_task=multiclass",
     ],
     "tier3-bsd-gitlab-mlflow-long-names": [
         "ci_provider=gitlab",

@@ -27,6 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from conftest import post_json, run_scaffold, start_server, wait_for
 
 TARGET = "Paid Back?"
+API_TESTS = ("tests/test_api.py", "tests/test_v2.py")
 LOSS = "Loss €"
 
 
@@ -162,12 +163,12 @@ def test_a_service_for_a_table_no_template_file_mentions(tmp_path: Path) -> None
             TARGET,
             "column 'mixed' mixes numbers and text",
         ),
+        (lambda p: _loans().assign(grade="A").to_csv(p, index=False), "grade", "has 1 classes"),
         (
-            lambda p: _loans().assign(grade=list("ABC") * 166 + ["A", "B"]).to_csv(p, index=False),
+            lambda p: _loans().assign(grade=[f"g{i % 25}" for i in range(500)]).to_csv(p, index=False),
             "grade",
-            "has 3 classes",
+            "has 25 classes (g0, g1, g10, g11, g12); a classification needs 2 to 20",
         ),
-        (lambda p: _loans().to_csv(p, index=False), "Sales Channel", "has 3 classes"),
         (lambda p: p.write_text(""), TARGET, "the file is empty"),
         (lambda p: p.with_suffix(".txt").write_text("a"), TARGET, "no such file"),
     ],
@@ -177,8 +178,8 @@ def test_a_service_for_a_table_no_template_file_mentions(tmp_path: Path) -> None
         "one-row",
         "all-null",
         "mixed",
-        "three-classes",
-        "multiclass",
+        "one-class",
+        "too-many-classes",
         "empty",
         "missing",
     ],
@@ -268,3 +269,50 @@ def test_a_sample_and_a_contradicting_model_task_stop(tmp_path: Path) -> None:
     )
     assert result.code == 2 and "makes a regression model, but model_task=classification" in result.stderr
     assert not destination.exists()
+
+
+def test_a_target_of_three_classes_makes_a_multiclass_service(tmp_path: Path) -> None:
+    """The sales channel as the target: a multiclass contract, trained and served on the table."""
+    sample = tmp_path / "loans.csv"
+    _loans().drop(columns=[TARGET, LOSS]).to_csv(sample, index=False)
+    destination = tmp_path / "svc"
+    result = run_scaffold(
+        "new", str(destination), "--defaults", "--sample", str(sample), "--target", "Sales Channel"
+    )
+    assert result.code == 0, result.stderr
+    assert "multiclass: 3 classes" in result.stdout + result.stderr
+    answers = yaml.safe_load((destination / ".copier-answers.yml").read_text())
+    assert answers["model_task"] == "multiclass"
+    package = destination / "src" / answers["package_name"]
+    target = yaml.safe_load((package / "contract.yaml").read_text())["target"]
+    assert target == {
+        "name": "sales_channel",
+        "column": "Sales Channel",
+        "description": "Sales Channel (inferred from the sample; describe it)",
+        "task": "multiclass_classification",
+        "classes": ["branch", "broker", "web"],
+    }
+    env = {**os.environ, "PYTHONPATH": str(destination / "src")}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    train = subprocess.run(
+        [sys.executable, "-m", f"{answers['package_name']}.train", "--data", str(sample)],
+        cwd=destination,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert train.returncode == 0, train.stderr
+    metrics = json.loads((destination / "artifacts" / "metrics.json").read_text())
+    assert {"accuracy", "f1", "roc_auc", "log_loss"} <= set(metrics["overall"])
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *API_TESTS],
+        cwd=destination,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]

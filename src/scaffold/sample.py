@@ -13,7 +13,7 @@ result, so a person can check what was guessed before training on it:
 - the target decides the task (the answer `model_task`): numbers with a fraction, or more
   than `MAX_CLASSES` distinct whole numbers, make a regression; two classes a binary
   classification (the positive class is the one named like a positive outcome, else the
-  rarer one).
+  rarer one); 3 to `MAX_TEXT_CLASSES` classes a multiclass classification.
 
 A sample that cannot give a contract (no header, no target column, fewer than
 `MIN_ROWS` rows, a column with no value, a column mixing numbers and text, a target
@@ -39,6 +39,8 @@ from .errors import ScaffoldError
 MAX_CATEGORIES = 50  # the contract's own limit per category feature
 MIN_ROWS = 10
 MAX_CLASSES = 10  # a whole-number target with more distinct values is a regression
+MAX_TEXT_CLASSES = 20  # the contract's limit on a classification's classes
+_MODEL_TASKS = {"binary_classification": "classification", "multiclass_classification": "multiclass"}
 MARGIN = 0.1  # bounds widen the observed range by this share of it on each side
 _MISSING = {"", "na", "n/a", "nan", "null", "none", "-nan", "#n/a"}
 _POSITIVE_NAMES = ("1", "true", "yes", "y", "positive", "pos", "fraud", "churn", "default")
@@ -69,7 +71,8 @@ class Inferred:
     @property
     def model_task(self) -> str:
         """The template answer this contract needs."""
-        return "regression" if self.contract["target"]["task"] == "regression" else "classification"
+        task: str = self.contract["target"]["task"]
+        return _MODEL_TASKS.get(task, task)
 
     def text(self, header: str, owner: str) -> str:
         """The contract file for `owner` (the repo's owner answer): a comment header, then YAML."""
@@ -246,12 +249,19 @@ def _target(column: Column, notes: list[str]) -> dict[str, Any]:
             f"({min(present):g} .. {max(present):g}); set its `unit`"
         )
         return spec | {"task": "regression"}
-    if len(counts) != 2:
+    if not 2 <= len(counts) <= MAX_TEXT_CLASSES:
         raise SampleError(
             f"the target {column.source!r} has {len(counts)} classes "
-            f"({', '.join(sorted(counts)[:5])}); this template version learns two"
+            f"({', '.join(sorted(counts)[:5])}); a classification needs 2 to {MAX_TEXT_CLASSES}"
         )
     classes = sorted(counts)
+    if len(classes) > 2:
+        rare = [name for name in classes if counts[name] < 5]
+        notes.append(
+            f"multiclass: {len(classes)} classes"
+            + (f"; {', '.join(map(repr, rare))} under 5 rows: training needs 5" if rare else "")
+        )
+        return spec | {"task": "multiclass_classification", "classes": classes}
     named = [name for name in classes if name.lower() in _POSITIVE_NAMES]
     positive = named[0] if len(named) == 1 else min(classes, key=lambda name: counts[name])
     why = "named like a positive outcome" if len(named) == 1 else "the rarer class"

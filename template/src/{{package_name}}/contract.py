@@ -28,6 +28,7 @@ FeatureType = Literal["number", "integer", "boolean", "category"]
 _NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # a Python identifier: a pydantic field and a label
 _SEMVER = r"^\d+\.\d+\.\d+$"
 MAX_CATEGORIES = 50  # per feature: bounded metric labels, one-hot width and drift bins
+MAX_CLASSES = 20  # of a classification: bounded `class_name` label values and output width
 
 
 class ContractError(ValueError):
@@ -83,9 +84,9 @@ class TargetSpec(BaseModel):
     name: str = Field(pattern=_NAME)
     column: str | None = Field(default=None, min_length=1)  # the table's column, if not `name`
     description: str = Field(min_length=1)
-    task: Literal["binary_classification", "regression"]
-    classes: tuple[str, ...] = ()  # classification: the two class names
-    positive_class: str | None = None  # classification: the class of interest
+    task: Literal["binary_classification", "multiclass_classification", "regression"]
+    classes: tuple[str, ...] = ()  # classification: the class names (two for binary)
+    positive_class: str | None = None  # binary classification: the class of interest
     unit: str | None = None  # regression: the unit of the predicted value
 
     @model_validator(mode="after")
@@ -94,16 +95,28 @@ class TargetSpec(BaseModel):
             if self.classes or self.positive_class is not None:
                 raise ValueError("a regression target has no classes or positive_class")
             return self
-        if len(self.classes) != 2:
-            raise ValueError(f"a binary classification has two classes, got {list(self.classes)}")
+        if self.unit is not None:
+            raise ValueError("only a regression target has a unit")
         if len(set(self.classes)) != len(self.classes):
             raise ValueError(f"classes must differ, got {list(self.classes)}")
+        if self.task == "multiclass_classification":
+            if not 3 <= len(self.classes) <= MAX_CLASSES:
+                raise ValueError(
+                    f"a multiclass classification has 3 to {MAX_CLASSES} classes, "
+                    f"got {len(self.classes)} (two: binary_classification)"
+                )
+            if self.positive_class is not None:
+                raise ValueError(
+                    "a multiclass target has no positive_class: its score is the "
+                    "probability of the class it answers"
+                )
+            return self
+        if len(self.classes) != 2:
+            raise ValueError(f"a binary classification has two classes, got {list(self.classes)}")
         if self.positive_class not in self.classes:
             raise ValueError(
                 f"positive_class {self.positive_class!r} is not one of {list(self.classes)}"
             )
-        if self.unit is not None:
-            raise ValueError("only a regression target has a unit")
         return self
 
 

@@ -84,6 +84,10 @@ def example_frame(contract: Contract, rows: int = 400, seed: int = 0) -> pd.Data
     target = contract.target
     if target.task == "regression":
         columns[target.column or target.name] = np.round(10 * signal + rng.normal(0, 1, rows), 3)
+    elif target.task == "multiclass_classification":  # one class per band of the signal
+        bands = np.quantile(signal, np.linspace(0, 1, len(target.classes) + 1)[1:-1])
+        labels = np.searchsorted(bands, signal)
+        columns[target.column or target.name] = [target.classes[label] for label in labels]
     else:
         positive = target.classes.index(target.positive_class or target.classes[0])
         labels = np.where(signal > np.median(signal), positive, 1 - positive)
