@@ -31,6 +31,7 @@ VARIANTS: dict[str, list[str]] = {
         "owner_team=payments/fraud-ml",
         "rollout=canary",
         "model_task=regression",
+        "model_framework=onnx",
     ],
     "batch-nightly": [
         "project_name=Churn Scoring Job",
