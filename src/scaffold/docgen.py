@@ -218,9 +218,13 @@ def cli_page() -> str:
     def walk(command: click.Command, path: list[str]) -> None:
         with click.Context(command, info_name=" ".join(path), terminal_width=100) as ctx:
             lines.extend([f"## `{' '.join(path)}`", "", "```text", command.get_help(ctx), "```", ""])
+            if isinstance(command, click.Group):  # the commands are imported on demand
+                children = {name: command.get_command(ctx, name) for name in command.list_commands(ctx)}
         if isinstance(command, click.Group):
-            for name in sorted(command.commands):
-                walk(command.commands[name], [*path, name])
+            for name in sorted(children):
+                child = children[name]
+                if child is not None:
+                    walk(child, [*path, name])
 
     walk(main, ["scaffold"])
     return "\n".join(lines)

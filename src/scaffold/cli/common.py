@@ -1,0 +1,54 @@
+"""What every command shares: the error console, one-line failures, the wizard switch."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
+
+from rich.console import Console
+from rich.markup import escape
+
+from ..errors import EXIT_INTERRUPTED, ScaffoldError
+
+T = TypeVar("T")
+err_console = Console(stderr=True, highlight=False)
+
+
+def fail(error: ScaffoldError) -> NoReturn:
+    """Report a user-facing error as one line and exit with its code."""
+    err_console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+    sys.exit(error.exit_code)
+
+
+def answered(run: Callable[..., T], interactive: bool, status: str) -> T:
+    """Run `run` with the wizard for a person, or quietly under a spinner for scripts.
+
+    Ctrl-C is a one-line message and exit 130: everything that writes rolls back.
+    """
+    try:
+        if interactive:
+            from ..wizard import Wizard  # prompt_toolkit is only worth loading for a person
+
+            return run(ask=Wizard(err_console))
+        with err_console.status(status):
+            return run()
+    except KeyboardInterrupt:
+        err_console.print("[red]interrupted[/red]; nothing was written")
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def abandoned(where: str, problems: list[str], what: str = "Update") -> None:
+    """Report an abort; refs someone else moved meanwhile are named, not reset (exit 2);
+    files left in place are noted."""
+    Console(highlight=False).print(f"{what} abandoned; back on {where} as before.", markup=False)
+    for problem in problems:
+        label = "" if problem.startswith("note:") else "warning: "
+        err_console.print(f"{label}{problem}", markup=False, highlight=False, soft_wrap=True)
+    if any(not problem.startswith("note:") for problem in problems):
+        sys.exit(2)
+
+
+def ids(value: str | None) -> list[str] | None:
+    """`GP1, GP501` as ['GP1', 'GP501']."""
+    return [part.strip() for part in value.split(",") if part.strip()] if value else None
