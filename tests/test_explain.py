@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scaffold import golden_checks  # noqa: F401 - registers the checks
+from scaffold import checks  # noqa: F401 - registers the checks
 from scaffold.conformance import REGISTRY
 from scaffold.explain import open_repo
 from scaffold.guide import load_guide

@@ -3,7 +3,7 @@
 Every check has a stable id (GPnnn), a title, a one-line reason and a docs anchor, and
 returns pass, fail or skip with evidence (file and line). Checks are static and fast by
 default; `--deep` ones run external validators and skip, with the reason, where a tool
-is not installed. The checks themselves live in `golden_checks.py`.
+is not installed. The checks themselves live in the `checks` package, one module per family.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def check(
 
 def select(ids: Iterable[str] | None, ignore: Iterable[str] | None, deep: bool) -> list[Check]:
     """The checks to run, by id prefix (`GP1` selects GP101, GP102...)."""
-    from . import golden_checks  # noqa: F401 - registers the checks
+    from . import checks  # noqa: F401 - registers the checks
 
     chosen = [c for c in REGISTRY.values() if deep or not c.deep]
     if ids:
@@ -89,7 +89,7 @@ def select(ids: Iterable[str] | None, ignore: Iterable[str] | None, deep: bool) 
 
 def run(root: Path, checks: list[Check]) -> list[Result]:
     """Run `checks` on the repository at `root`; a crashing check is a failure with its error."""
-    from .golden_checks import forget
+    from .checks import forget
 
     forget()
     results = []

@@ -179,7 +179,7 @@ def files_page() -> str:
 
 def checks_page() -> str:
     """docs/checks.md: every check with its id, title, why, fix and the files behind it."""
-    from . import golden_checks  # noqa: F401 - registers the checks
+    from . import checks  # noqa: F401 - registers the checks
 
     guide = _guide()
     lines = [
@@ -187,7 +187,7 @@ def checks_page() -> str:
         "",
         GENERATED,
         "",
-        "Generated from the check registry (`scaffold.golden_checks`); a test keeps it current.",
+        "Generated from the check registry (`scaffold.checks`); a test keeps it current.",
         "Static checks read files only; deep ones (`--deep`) run external validators and skip,",
         "with the reason, when a tool is not installed.",
         "",

@@ -18,7 +18,7 @@ _OTHER = "Not from the template (yours)"
 
 
 def _checks() -> dict[str, str]:
-    from . import golden_checks  # noqa: F401 - registers the checks
+    from . import checks  # noqa: F401 - registers the checks
 
     return {check_id: check.title for check_id, check in REGISTRY.items()}
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .golden_checks import CODEOWNERS_PATHS
+from .checks import CODEOWNERS_PATHS
 
 _LICENSES = {
     "mit": "MIT",
