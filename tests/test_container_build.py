@@ -13,6 +13,7 @@ unchanged. `.ci/run` installs podman, runc and debootstrap so CI never skips thi
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -85,9 +87,9 @@ def stand_in_base(tmp_path_factory: pytest.TempPathFactory) -> str:
     return STAND_IN
 
 
-@pytest.fixture(scope="module")
-def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = render(tmp_path_factory.mktemp("image") / "image-svc")
+def _trained(folder: Path, *answers: str) -> Path:
+    """A generated repo whose model is trained into artifacts/, as CI hands it to the image job."""
+    project = render(folder, *answers)
     package = yaml.safe_load((project / ".copier-answers.yml").read_text())["package_name"]
     subprocess.run(
         [sys.executable, "-m", f"{package}.train", "--output", "artifacts"],
@@ -98,6 +100,11 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=600,
     )
     return project
+
+
+@pytest.fixture(scope="module")
+def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _trained(tmp_path_factory.mktemp("image") / "image-svc")
 
 
 def _build(project: Path, tag: str, base: str) -> subprocess.CompletedProcess[str]:
@@ -181,3 +188,106 @@ def test_an_image_with_a_tampered_model_is_never_built(
     shutil.rmtree(tampered / "artifacts")
     missing = _build(tampered, "localhost/image-svc:missing", stand_in_base)
     assert missing.returncode != 0
+
+
+def _writable(folder: Path) -> Path:
+    """A folder the image's non-root user (10001) may write into, as a volume would be."""
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o777)
+    return folder
+
+
+def test_the_scoring_job_image_scores_a_mounted_file(
+    stand_in_base: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    project = _trained(tmp_path_factory.mktemp("batch") / "batch-svc", "serving=batch")
+    built = _build(project, "localhost/batch-svc:test", stand_in_base)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    image = json.loads(podman("image", "inspect", "localhost/batch-svc:test").stdout)[0]
+    assert image["Config"]["User"] == "10001:10001"
+    data = _writable(tmp_path_factory.mktemp("volume") / "data")
+    golden = json.loads((project / "artifacts/golden_examples.json").read_text())
+    rows = [{"id": f"r{i}", **example["input"]} for i, example in enumerate(golden)]
+    rows.append({"id": "bad", **golden[0]["input"], next(iter(golden[0]["input"])): "not a number"})
+    incoming = _writable(data / "incoming")
+    pd.DataFrame(rows).to_csv(incoming / "latest.csv", index=False)
+    _writable(data / "predictions")
+    # The CronJob's own command (the image's ENTRYPOINT and CMD), read-only root as the chart runs it.
+    run = podman(
+        "run",
+        "--rm",
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
+        "-v",
+        f"{data}:/data",
+        "localhost/batch-svc:test",
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    scored = list(csv.DictReader((data / "predictions/latest.predictions.csv").open()))
+    assert [row["id"] for row in scored] == [f"r{i}" for i in range(len(golden))]
+    assert [row["label"] for row in scored] == [example["expected"]["label"] for example in golden]
+    rejects = list(csv.DictReader((data / "predictions/latest.rejects.csv").open()))
+    assert [row["id"] for row in rejects] == ["bad"]
+
+
+def test_the_consumer_image_scores_events_from_a_real_redis(
+    stand_in_base: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    project = _trained(tmp_path_factory.mktemp("stream") / "stream-svc", "serving=streaming")
+    built = _build(project, "localhost/stream-svc:test", stand_in_base)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    redis_port, http_port = free_port(), free_port()
+    redis = subprocess.Popen(
+        [server, "--port", str(redis_port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    container = "stream-svc-test"
+    podman("rm", "-f", container, check=False)
+    try:
+        import redis as redis_client
+
+        client = redis_client.Redis(port=redis_port)
+
+        def answers() -> bool:
+            try:
+                return bool(client.ping())
+            except redis_client.ConnectionError:
+                return False
+
+        wait_for(answers, "redis to answer")
+        golden = json.loads((project / "artifacts/golden_examples.json").read_text())
+        podman(
+            "run",
+            "-d",
+            "--name",
+            container,
+            "--network=host",
+            "--read-only",
+            "--tmpfs",
+            "/tmp",
+            "-e",
+            f"STREAM_SVC_BROKER_URL=redis://127.0.0.1:{redis_port}",
+            "-e",
+            f"STREAM_SVC_PORT={http_port}",
+            "localhost/stream-svc:test",
+        )
+        for i, example in enumerate(golden):
+            event = json.dumps({"id": f"e{i}", "features": example["input"]})
+            client.xadd("stream-svc.events", {"__data__": event})
+        wait_for(lambda: client.xlen("stream-svc.predictions") >= len(golden), "every event scored")
+        published = [json.loads(fields[b"__data__"]) for _, fields in client.xrange("stream-svc.predictions")]
+        by_id = {item["id"]: item for item in published}
+        for i, example in enumerate(golden):
+            assert by_id[f"e{i}"]["label"] == example["expected"]["label"]
+        assert podman("exec", container, "id", "-u").stdout.strip() == "10001"
+        assert podman("healthcheck", "run", container, check=False).returncode == 0
+    finally:
+        podman("rm", "-f", container, check=False)
+        redis.terminate()
+        redis.wait(timeout=10)

@@ -9,6 +9,7 @@ that breaks the contract is rejected with its reason, never repaired silently.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,9 @@ def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
+_NUMBER = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$")  # as CSV writes numbers
+
+
 def cell(value: Any, kind: str) -> Any:
     """A table cell as the request model expects it for a feature of type `kind`.
 
@@ -110,6 +114,9 @@ def cell(value: Any, kind: str) -> Any:
         return None
     if isinstance(value, np.generic):
         value = value.item()
+    if kind in ("number", "integer") and isinstance(value, str) and _NUMBER.match(value):
+        # A CSV column with one bad cell is read as text: its good cells are still numbers.
+        value = float(value)
     if kind == "number" and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if kind == "integer" and isinstance(value, float) and value.is_integer():
