@@ -255,9 +255,9 @@ def assert_checkov_passes(project: Path, *target: str, framework: str) -> None:
 
 def failing_checks(project: Path) -> dict[str, Any]:
     """Every golden-path check, static and deep (the real validators), that does not pass."""
-    from scaffold import conformance
+    from scaffold.checks import check_repo
 
-    results = conformance.run(project, conformance.select(None, None, deep=True))
+    results = check_repo(project, tiers=("static", "tools"))
     return {r.id: r.evidence for r in results if r.status != "pass"}
 
 

@@ -5,18 +5,25 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
-from conftest import ROOT, Scaffold, render
+from conftest import ROOT, Scaffold, render, tool
+
+DOCS_SITE = "https://platform.example.org/scaffold"
+SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"  # OASIS SARIF 2.1.0 (errata 01)
 
 STATIC_IDS = [
-    "GP101", "GP102", "GP103", "GP104", "GP201", "GP202", "GP301", "GP302", "GP303", "GP401", "GP402",
-    "GP403", "GP404", "GP405", "GP406", "GP501", "GP502", "GP601", "GP602", "GP701",
+    "GP101", "GP103", "GP104", "GP201", "GP202", "GP300", "GP301", "GP302", "GP303", "GP400", "GP401",
+    "GP402", "GP403", "GP404", "GP405", "GP406", "GP500", "GP501", "GP502", "GP601", "GP602", "GP701",
 ]  # fmt: skip
 DEEP_IDS = ["GP801", "GP802", "GP803", "GP804"]
+SCHEMA = json.loads((ROOT / "src" / "scaffold" / "schemas" / "check-report.schema.json").read_text())
 
 
 @pytest.fixture
@@ -24,8 +31,24 @@ def project(tmp_path: Path) -> Path:
     return render(tmp_path / "svc")
 
 
+def _valid_sarif(text: str, project: Path) -> None:
+    """The official SARIF 2.1.0 schema accepts it (check-jsonschema), and locations are repo files."""
+    report = project.parent / "report.sarif"
+    report.write_text(text)
+    checked = subprocess.run(
+        [tool("check-jsonschema"), "--schemafile", str(SARIF_SCHEMA), str(report)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    for result in json.loads(text)["runs"][0]["results"]:
+        for location in result["locations"]:
+            uri = location["physicalLocation"]["artifactLocation"]["uri"]
+            assert not uri.startswith("/") and "://" not in uri, "locations are relative to the repository"
+
+
 def _results(run: object) -> dict[str, dict[str, object]]:
     data = json.loads(run.stdout)  # type: ignore[attr-defined]
+    jsonschema.validate(data, SCHEMA)  # every JSON report the tests read follows the published schema
     return {item["id"]: item for item in data["results"]}
 
 
@@ -36,26 +59,36 @@ def test_generated_repo_passes_every_check(scaffold: Scaffold, default_project: 
     assert list(results) == STATIC_IDS, "check ids are stable"
     assert {r["status"] for r in results.values()} == {"pass"}
     for item in results.values():
-        assert item["title"] and item["why"]
-        assert item["docs"] == f"docs/checks.md#{str(item['id']).lower()}"
+        assert item["title"] and item["why"] and item["family"]
+        assert item["url"] == f"docs/checks.md#{str(item['id']).lower()}"
         assert f'<a id="{str(item["id"]).lower()}"></a>' in (ROOT / "docs" / "checks.md").read_text()
 
 
 def test_deep_checks_run_the_validators(scaffold: Scaffold, default_project: Path) -> None:
-    """Each deep check passes where its tool is installed (CI installs them all)."""
+    """The tools tier runs the real validators (CI installs them all) and they pass."""
+    for name in ("promtool", "hadolint", "actionlint"):
+        tool(name)
+    if importlib.util.find_spec("helm_python") is None:
+        pytest.skip("helm-python-sdk is not installed (pip install helm-python-sdk)")
     result = scaffold("check", str(default_project), "--deep", "--select", "GP8", "--format", "json")
     results = _results(result)
     assert list(results) == DEEP_IDS
     assert result.code == 0, result.stdout
-    installed = {
-        "GP801": shutil.which("promtool"),
-        "GP802": shutil.which("hadolint"),
-        "GP803": shutil.which("actionlint"),
-        "GP804": importlib.util.find_spec("helm_python"),
-    }
-    for check_id, item in results.items():
-        expected = "pass" if installed[check_id] else "skip"
-        assert item["status"] == expected, item
+    assert {item["status"] for item in results.values()} == {"pass"}
+    assert {item["tier"] for item in results.values()} == {"tools"}
+
+
+def test_a_missing_validator_is_a_skip_with_the_install_hint(
+    scaffold: Scaffold, default_project: Path
+) -> None:
+    """promtool comes from Debian: with only the virtualenv on PATH it is not there."""
+    without = {"PATH": str(Path(sys.executable).parent)}
+    result = scaffold(
+        "check", str(default_project), "--deep", "--select", "GP801", "--format", "json", env=without
+    )
+    item = _results(result)["GP801"]
+    assert item["status"] == "skip" and "apt-get install prometheus" in json.dumps(item["evidence"])
+    assert result.code == 0
 
 
 @pytest.mark.parametrize(
@@ -99,6 +132,30 @@ def test_breakage_is_reported_with_evidence(
     assert evidence in found or evidence in where, item["evidence"]
     text = scaffold("check", str(project), "--select", check_id)
     assert f"fix: {item['fix']} (docs/checks.md#{check_id.lower()})" in text.stdout
+    sarif = scaffold("check", str(project), "--format", "sarif", env={"SCAFFOLD_DOCS_URL": DOCS_SITE})
+    assert sarif.code == 1
+    _valid_sarif(sarif.stdout, project)
+    run = json.loads(sarif.stdout)["runs"][0]
+    found = [r for r in run["results"] if r["ruleId"] == check_id]
+    assert found and all(r["level"] == "error" for r in found)
+    locations = [loc["physicalLocation"] for r in found for loc in r["locations"]]
+    uris = [loc["artifactLocation"]["uri"] for loc in locations]
+    lines = [
+        f"{loc['artifactLocation']['uri']}:{loc.get('region', {}).get('startLine')}" for loc in locations
+    ]
+    assert (
+        any(evidence.split(":")[0] in uri for uri in uris)
+        or evidence in lines
+        or evidence in json.dumps(found)
+    )
+    rule = run["tool"]["driver"]["rules"][found[0]["ruleIndex"]]
+    assert rule["id"] == check_id and rule["helpUri"] == f"{DOCS_SITE}/checks/#{check_id.lower()}"
+    quality = json.loads(scaffold("check", str(project), "--format", "codequality").stdout)
+    mine = [issue for issue in quality if issue["check_name"] == check_id]
+    assert mine and all(
+        issue["severity"] == "major" and issue["location"]["lines"]["begin"] >= 1 for issue in mine
+    )
+    assert len({issue["fingerprint"] for issue in quality}) == len(quality), "fingerprints are unique"
 
 
 def test_foreign_repo_gets_a_report_of_what_is_missing(scaffold: Scaffold, tmp_path: Path) -> None:
@@ -107,13 +164,47 @@ def test_foreign_repo_gets_a_report_of_what_is_missing(scaffold: Scaffold, tmp_p
     assert result.code == 1
     assert "| GP201 | Dockerfile is multi-stage, pinned and non-root | fail |" in result.stdout
     assert "missing" in result.stdout
+    results = _results(scaffold("check", str(tmp_path), "--format", "json"))
+    # One failure per missing foundation; what depends on it is skipped, not passed or failed again.
+    for foundation, dependents in {
+        "GP300": ["GP301", "GP302", "GP303"],
+        "GP400": ["GP402", "GP403", "GP404", "GP405"],
+        "GP500": ["GP501", "GP502"],
+    }.items():
+        assert results[foundation]["status"] == "fail"
+        for check_id in dependents:
+            assert results[check_id]["status"] == "skip", results[check_id]
+            assert f"requires {foundation}, which did not pass" in json.dumps(results[check_id]["evidence"])
+    assert results["GP401"]["status"] == "fail"  # the SLO file does not need the rules
+
+
+def test_an_unknown_serving_mode_fails_instead_of_passing_as_online(
+    scaffold: Scaffold, project: Path
+) -> None:
+    answers = project / ".copier-answers.yml"
+    answers.write_text(answers.read_text().replace("serving: online", "serving: realtime"))
+    results = _results(scaffold("check", str(project), "--format", "json"))
+    for check_id in ("GP303", "GP401", "GP405", "GP406"):
+        assert results[check_id]["status"] == "fail"
+        assert "unknown serving mode 'realtime'" in json.dumps(results[check_id]["evidence"])
+
+
+def test_network_checks_run_only_when_asked(scaffold: Scaffold, default_project: Path) -> None:
+    """GP102 asks the template source for its versions: never in the default (pre-commit) run."""
+    assert "GP102" not in _results(scaffold("check", str(default_project), "--format", "json"))
+    refused = scaffold("check", str(default_project), "--select", "GP102")
+    assert refused.code == 2 and "--network" in refused.stderr
+    online = _results(
+        scaffold("check", str(default_project), "--network", "--select", "GP1", "--format", "json")
+    )
+    assert online["GP102"]["status"] == "pass" and online["GP102"]["tier"] == "network"
 
 
 def test_select_ignore_and_errors(scaffold: Scaffold, default_project: Path, tmp_path: Path) -> None:
     only = _results(
         scaffold("check", str(default_project), "--select", "GP4", "--ignore", "GP406", "--format", "json")
     )
-    assert list(only) == ["GP401", "GP402", "GP403", "GP404", "GP405"]
+    assert list(only) == ["GP400", "GP401", "GP402", "GP403", "GP404", "GP405"]
     assert scaffold("check", str(tmp_path / "nowhere")).code == 2
     assert scaffold("check", str(default_project), "--select", "XX9").code == 2
 
@@ -129,7 +220,34 @@ def test_pre_commit_hook_is_declared() -> None:
     assert hook["entry"].split()[0] in scripts, "the hook's command is the package's entry point"
 
 
+def test_json_schema_is_published_in_the_docs() -> None:
+    published = json.loads((ROOT / "docs" / "reference" / "check-report.schema.json").read_text())
+    assert published == SCHEMA
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
 def test_reference_page_is_current() -> None:
     from scaffold.docgen import checks_page as reference
 
     assert (ROOT / "docs" / "checks.md").read_text() == reference(), "regenerate docs/checks.md"
+
+
+def test_generated_ci_uploads_the_findings_to_code_scanning(
+    scaffold: Scaffold, default_project: Path, tmp_path: Path
+) -> None:
+    """The conformance job's own command writes valid SARIF that its upload step sends."""
+    workflow = yaml.safe_load((default_project / ".github" / "workflows" / "ci.yml").read_text())
+    job = workflow["jobs"]["conformance"]
+    assert job["permissions"] == {"contents": "read", "security-events": "write"}
+    command = next(step["run"] for step in job["steps"] if "scaffold check" in str(step.get("run")))
+    upload = next(step for step in job["steps"] if "upload-sarif" in str(step.get("uses")))
+    assert upload["with"]["sarif_file"] in command and upload["if"].startswith("always()")
+    assert "conformance" in workflow["jobs"]["image"]["needs"], "nothing ships while a check fails"
+    repo = tmp_path / "repo"
+    shutil.copytree(default_project, repo)
+    argv = command.split()
+    assert argv[:2] == ["scaffold", "check"]
+    ran = scaffold(*argv[1:], cwd=repo)
+    assert ran.code == 0, ran.stdout + ran.stderr
+    assert "passed, 0 failed" in ran.stdout, "the log shows the text report"
+    _valid_sarif((repo / upload["with"]["sarif_file"]).read_text(), repo)

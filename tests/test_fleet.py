@@ -120,3 +120,32 @@ def test_update_every_repository_in_parallel(fleet: Path, tmp_path: Path) -> Non
     edited = fleet / "team-a" / "edited"
     assert _git(edited, "branch", "--show-current").strip() == "scaffold/update-v0.2.0"
     assert (edited / "README.md").read_text().startswith("Team notes.")
+
+
+def test_status_reuses_results_while_head_is_unchanged(default_project: Path, tmp_path: Path) -> None:
+    """Cached per HEAD commit: reused while clean, recomputed on a commit, never for a dirty tree."""
+    import shutil
+
+    repo = tmp_path / "fleet" / "svc"
+    shutil.copytree(default_project, repo)
+    env = {"SCAFFOLD_CACHE_DIR": str(tmp_path / "cache")}
+
+    def status(*extra: str) -> dict[str, object]:
+        result = run_scaffold("fleet", "status", str(repo.parent), "--format", "json", *extra, env=env)
+        assert result.code == 0, result.stderr
+        [record] = json.loads(result.stdout)["repos"]
+        return record  # type: ignore[no-any-return]
+
+    first = status()
+    assert first["failing"] == [] and first["checks"]["GP402"] == "pass"  # type: ignore[index]
+    [cached] = list((tmp_path / "cache").glob("*.json"))
+    planted = json.loads(cached.read_text())
+    planted["fields"]["failing"] = ["GP999"]
+    cached.write_text(json.dumps(planted))
+    assert status()["failing"] == ["GP999"], "a clean, unchanged repository is not checked again"
+    assert status("--no-cache")["failing"] == []
+
+    (repo / "docs" / "runbooks" / "ModelStale.md").unlink()
+    assert "GP402" in status()["failing"], "a dirty tree is checked as it is"  # type: ignore[operator]
+    _commit_all(repo, "drop a runbook")
+    assert "GP402" in status()["failing"], "a new HEAD is checked again"  # type: ignore[operator]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from scaffold import conformance
+from scaffold.checks import check_repo
 
 from conftest import assert_checkov_passes, render, run_in, tool
 
@@ -63,13 +63,19 @@ def test_same_stages_and_gates_as_github(project: Path) -> None:
     assert "rollback" in " ".join(pipeline["rollback-production"]["script"])
     assert "HIGH,CRITICAL" in " ".join(pipeline["scan"]["script"])  # risk tier 1
     assert pipeline["template-update"]["rules"][0]["if"].startswith('$CI_PIPELINE_SOURCE == "schedule"')
-    assert "scaffold check" in pipeline["lint"]["script"]
+    check = "scaffold check --network --format codequality --output gl-code-quality-report.json"
+    assert check in pipeline["lint"]["script"]
+    assert pipeline["lint"]["artifacts"] == {
+        "when": "always",
+        "reports": {"codequality": "gl-code-quality-report.json"},
+    }, "merge requests show the findings, also when checks fail"
 
 
 def test_scaffold_check_passes_and_catches_breakage(project: Path, tmp_path: Path) -> None:
-    checks = conformance.select(["GP5", "GP701", "GP803"], None, deep=True)
-    results = {r.id: r for r in conformance.run(project, checks)}
+    selected = (["GP5", "GP701", "GP803"], None, ("static", "tools"))
+    results = {r.id: r for r in check_repo(project, *selected)}
     assert {r.id: r.status for r in results.values()} == {
+        "GP500": "pass",
         "GP501": "pass",
         "GP502": "pass",
         "GP701": "pass",
@@ -86,7 +92,7 @@ def test_scaffold_check_passes_and_catches_breakage(project: Path, tmp_path: Pat
         "default:\n  image: $PYTHON_IMAGE\n",
     )
     (broken / ".gitlab-ci.yml").write_text(text)
-    results = {r.id: r for r in conformance.run(broken, checks)}
+    results = {r.id: r for r in check_repo(broken, *selected)}
     assert results["GP501"].status == "fail"
     found = " ".join(e.message for e in results["GP501"].evidence)
     assert "debian:latest is not pinned" in found

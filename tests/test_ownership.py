@@ -155,7 +155,7 @@ def test_team_contract_and_model_survive_a_runtime_update_without_conflicts(
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
     assert "test_loans.py" in _run(project, sys.executable, "-m", "pytest", "--co", "-q").stdout
 
-    from scaffold import conformance
+    from scaffold.checks import check_repo
 
-    results = conformance.run(project, conformance.select(None, None, deep=False))
+    results = check_repo(project)
     assert {r.id: r.evidence for r in results if r.status == "fail"} == {}

@@ -35,7 +35,8 @@ from .guard import current_branch, exclusive, git_path, obstructions, repo_root,
 from .infer import Inferred, infer
 from .journal import Journal, refuse_unfinished, undo
 from .pristine import PRISTINE_BRANCH, pristine_commit
-from .render import ANSWERS_FILE, Source, questionnaire_for, render, template_source
+from .render import Source, questionnaire_for, render, template_source
+from .template import ANSWERS_FILE
 
 ADOPT_BRANCH = "scaffold/adopt"
 Side = Literal["ours", "theirs"]
@@ -240,11 +241,18 @@ def _merge(
     return outcome
 
 
-def _passing(root: Path) -> tuple[list[str], int]:
-    from . import conformance
+def _static_ids() -> list[str]:
+    from .checks import load
 
-    checks = conformance.select(None, None, deep=False)
-    results = conformance.run(root, checks)
+    return [c.id for c in load().select(None, None, {"static"})]
+
+
+def _passing(root: Path) -> tuple[list[str], int]:
+    from .checks import load, run
+
+    registry = load()
+    checks = registry.select(None, None, {"static"})
+    results = run(root, checks, registry)
     return [r.id for r in results if r.status == "pass"], len(checks)
 
 
@@ -283,8 +291,5 @@ def adopt(request: AdoptRequest, ask: Asker | None = None) -> AdoptOutcome:
     outcome.answers, outcome.sources, outcome.notes = answers, sources, notes
     outcome.checks_before, outcome.checks_after, outcome.checks_total = before, after, total
     if request.dry_run or not outcome.conflicts:
-        from . import conformance
-
-        every = [c.id for c in conformance.select(None, None, deep=False)]
-        outcome.failing_after = [c for c in every if c not in after]
+        outcome.failing_after = [c for c in _static_ids() if c not in after]
     return outcome

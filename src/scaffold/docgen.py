@@ -20,7 +20,6 @@ from typing import Any
 import click
 
 from .answers import Question
-from .conformance import REGISTRY
 from .explain import Repo
 from .guide import OWNER_MEANING, Guide, group_titles, load_guide
 from .template import EMBEDDED_SOURCE, embedded_template_dir, read_config
@@ -177,10 +176,15 @@ def files_page() -> str:
     return "\n".join(lines) + "\n"
 
 
-def checks_page() -> str:
-    """docs/checks.md: every check with its id, title, why, fix and the files behind it."""
-    from . import checks  # noqa: F401 - registers the checks
+def checks_page(plugins: bool = False) -> str:
+    """docs/checks.md: every check with its id, family, tier, prerequisites, why, fix and files.
 
+    With `plugins`, the checks of installed plugins too (a platform team's own docs build:
+    `python -m scaffold.docgen --plugins DIR`).
+    """
+    from .checks import load
+
+    registry = load(plugins=plugins)
     guide = _guide()
     lines = [
         "# `scaffold check` reference",
@@ -188,24 +192,40 @@ def checks_page() -> str:
         GENERATED,
         "",
         "Generated from the check registry (`scaffold.checks`); a test keeps it current.",
-        "Static checks read files only; deep ones (`--deep`) run external validators and skip,",
-        "with the reason, when a tool is not installed.",
+        "Static checks read files only and run by default; network checks (`--network`) ask a",
+        "remote; tools checks (`--deep`) run external validators and skip, with the reason, when",
+        "a tool is not installed. A check whose prerequisite did not pass is skipped.",
         "",
     ]
-    for item in sorted(REGISTRY.values(), key=lambda c: c.id):
-        kind = "deep: runs an external tool" if item.deep else "static: reads files only"
+    tiers = {
+        "static": "static: reads files only",
+        "network": "network: asks a remote (`--network`)",
+        "tools": "tools: runs an external validator (`--deep`)",
+    }
+    for item in sorted(registry.checks.values(), key=lambda c: c.id):
         files = [entry.path for entry in guide.files if item.id in entry.golden_path]
+        files += [pattern for pattern in item.paths if pattern not in files]
         lines += [
             f'<a id="{item.id.lower()}"></a>',
-            f"## {item.id}: {item.title}",
+            f"## {item.id}: {item.title()}",
             "",
-            f"**Why:** {item.why} ({kind})",
+            f"**Family:** {item.family} · **Tier:** {tiers[item.tier]}"
+            + (f" · **Requires:** {', '.join(sorted(item.requires))}" if item.requires else "")
+            + (
+                "" if registry.origin[item.id] == "scaffold" else f" · **Plugin:** {registry.origin[item.id]}"
+            ),
+            "",
+            f"**Why:** {item.why}",
             "",
             f"**Fix:** {item.fix}",
             "",
         ]
+        if item.url:
+            lines += [f"**Docs:** <{item.url}>", ""]
         if files:
-            lines += ["**Generated files that satisfy it:** " + ", ".join(f"`{path}`" for path in files), ""]
+            lines += ["**Files it reads:** " + ", ".join(f"`{path}`" for path in files), ""]
+    for error in registry.errors:
+        lines += [f"> plugin `{error.plugin}` failed to load: {error.message}", ""]
     return "\n".join(lines)
 
 
@@ -230,8 +250,24 @@ def cli_page() -> str:
     return "\n".join(lines)
 
 
+def scorecards_page() -> str:
+    """docs/scorecards.md, from the check registry."""
+    from .checks import load, scorecards
+
+    return scorecards.page(list(load(plugins=False).checks.values()), GENERATED)
+
+
+def report_schema_page() -> str:
+    """The JSON Schema of `scaffold check --format json`, as the package ships it."""
+    from importlib.resources import files
+
+    return files("scaffold").joinpath("schemas", "check-report.schema.json").read_text()
+
+
 PAGES: dict[str, Callable[[], str]] = {
     "checks.md": checks_page,
+    "reference/check-report.schema.json": report_schema_page,
+    "scorecards.md": scorecards_page,
     "reference/options.md": options_page,
     "reference/files.md": files_page,
     "reference/cli.md": cli_page,
@@ -252,6 +288,13 @@ def write(docs: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs")
-    for page in write(out):
-        print(f"updated {page}")
+    arguments = sys.argv[1:]
+    if "--plugins" in arguments:  # only the checks page, with the installed plugins' checks
+        arguments.remove("--plugins")
+        out = Path(arguments[0]) if arguments else Path("docs")
+        (out / "checks.md").write_text(checks_page(plugins=True))
+        print(f"updated {out / 'checks.md'}")
+    else:
+        out = Path(arguments[0]) if arguments else Path("docs")
+        for page in write(out):
+            print(f"updated {page}")

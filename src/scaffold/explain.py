@@ -24,8 +24,7 @@ from .errors import ScaffoldError
 from .gitutil import git
 from .guide import Explainer, FileEntry, Guide, load_guide
 from .leftovers import GENERATED_DIRS
-from .render import ANSWERS_FILE
-from .template import EMBEDDED_SOURCE, read_config
+from .template import ANSWERS_FILE, EMBEDDED_SOURCE, read_config
 from .versions import read_answers
 
 _RAW = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}", re.S)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatch
 from typing import Any
 
 from rich.console import Console, Group
@@ -10,17 +11,26 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .conformance import DOCS, REGISTRY
+from .checks import Registry, docs_url, load
 from .explain import FileReport, Repo, source_label
 from .guide import OWNER_MEANING, group_titles
 
 _OTHER = "Not from the template (yours)"
 
 
-def _checks() -> dict[str, str]:
-    from . import checks  # noqa: F401 - registers the checks
-
-    return {check_id: check.title for check_id, check in REGISTRY.items()}
+def _checks_of(path: str, listed: list[str], registry: Registry) -> list[str]:
+    """`id title (docs)` of the checks that read `path`: the guide's, and plugins' by their paths."""
+    ids = list(listed)
+    ids += [
+        check.id
+        for check in registry.checks.values()
+        if check.id not in ids and any(fnmatch(path, pattern) for pattern in check.paths)
+    ]
+    lines = []
+    for check_id in ids:
+        check = registry.checks.get(check_id)
+        lines.append(f"{check_id} {check.title()}  ({docs_url(check)})" if check else f"{check_id} ?")
+    return lines
 
 
 def repo_map(repo: Repo) -> list[tuple[str, list[FileReport]]]:
@@ -73,12 +83,11 @@ def show_file(console: Console, repo: Repo, report: FileReport) -> None:
     if entry is None:
         console.print(f"[cyan]{report.path}[/cyan] comes from the template, but its guide has no entry.")
         return
-    checks = _checks()
+    checks = _checks_of(report.path, list(entry.golden_path), load())
     body: list[Any] = [Text(entry.summary, style="bold"), Text(""), Text(f"Why: {entry.why}")]
-    if entry.golden_path:
+    if checks:
         body.append(Text("\nGolden path:"))
-        for check_id in entry.golden_path:
-            body.append(Text(f"  {check_id} {checks.get(check_id, '?')}  ({DOCS}{check_id.lower()})"))
+        body += [Text(f"  {line}") for line in checks]
     shaped = ", ".join(f"{name}={value}" for name, value in report.answers.items())
     body.append(Text(f"\nShaped by answers: {shaped or 'none (the same in every repo)'}"))
     body.append(Text(f"Owner: {entry.owner} — {OWNER_MEANING[entry.owner]}"))
@@ -114,6 +123,7 @@ def show_folder(console: Console, repo: Repo, folder: str) -> None:
 def as_json(repo: Repo, reports: list[FileReport]) -> str:
     """Machine-readable explanations (for editors and docs tooling)."""
     titles = group_titles(repo.guide)
+    registry = load()
     items = []
     for report in reports:
         entry = report.entry
@@ -125,6 +135,10 @@ def as_json(repo: Repo, reports: list[FileReport]) -> str:
                 "summary": entry.summary if entry else None,
                 "why": entry.why if entry else None,
                 "golden_path": entry.golden_path if entry else [],
+                "checks": [
+                    line.split()[0]
+                    for line in _checks_of(report.path, list(entry.golden_path) if entry else [], registry)
+                ],
                 "owner": entry.owner if entry else "team",
                 "edit": entry.edit if entry else None,
                 "more": entry.more if entry else [],

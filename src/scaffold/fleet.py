@@ -12,18 +12,20 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from packaging.version import Version
 
-from . import conformance
+from . import fleet_cache
+from .checks import Check, Registry, load, run
+from .checks.fixtures import catalog, entity_ref
 from .errors import BusyError, ScaffoldError
 from .gitutil import git
 from .guard import exclusive, repo_root
-from .versions import available_versions, read_answers
+from .versions import available_versions, behind, latest, read_answers
 
 SKIPPED_DIRS = {".git", ".nox", ".venv", "node_modules", "__pycache__"}
 
@@ -33,6 +35,7 @@ class RepoStatus:
     """One repository of the fleet."""
 
     path: str
+    entity: str | None = None  # catalog entity reference (catalog-info.yaml), the portal's key
     version: str | None = None
     latest: str | None = None
     behind: int | None = None
@@ -41,6 +44,7 @@ class RepoStatus:
     dirty: bool = False
     last_update: str | None = None
     error: str | None = None
+    checks: dict[str, str] = field(default_factory=dict)  # check id -> pass, fail or skip
 
 
 def discover(root: Path, max_depth: int = 3) -> list[Path]:
@@ -80,41 +84,80 @@ def _versions(source: str) -> tuple[Version, ...]:
     return tuple(sorted(available_versions(source)))
 
 
-def status_of(path: Path, checks: list[conformance.Check]) -> RepoStatus:
-    """Version, conformance and cleanliness of one repository; errors are reported, not raised."""
+def status_of(path: Path, checks: list[type[Check]], registry: Registry, cache: bool = True) -> RepoStatus:
+    """Version, conformance and cleanliness of one repository; errors are reported, not raised.
+
+    A clean repository's results are reused from the last run while its HEAD, scaffold's
+    version and the installed checks are the same (fleet_cache).
+    """
     repo = RepoStatus(str(path))
-    try:
-        repo.dirty = bool(git(path, "status", "--porcelain", "--untracked-files=normal").stdout.strip())
-        last = git(path, "log", "-1", "--format=%cs", "--", ".copier-answers.yml", check=False).stdout.strip()
-        repo.last_update = last or None
-        recorded = read_answers(path)
-        repo.version = str(recorded.version)
-        try:
-            versions = _versions(recorded.source)
-            repo.latest = str(versions[-1])
-            repo.behind = sum(v > recorded.version for v in versions)
-        except ScaffoldError as error:
-            repo.error = str(error)
+    head = ""
+    try:  # one git call: the HEAD commit and whether anything differs from it
+        lines = git(
+            path, "status", "--porcelain=v2", "--branch", "--untracked-files=normal"
+        ).stdout.splitlines()
+        repo.dirty = any(not line.startswith("# ") for line in lines if line)
+        oid = next((line.split()[2] for line in lines if line.startswith("# branch.oid ")), "")
+        head = oid if oid != "(initial)" else ""
     except ScaffoldError as error:
         repo.error = str(error)
-    results = conformance.run(path, checks)
-    counted = [r for r in results if r.status != "skip"]
-    repo.failing = [r.id for r in results if r.status == "fail"]
-    repo.score = round(sum(r.status == "pass" for r in counted) / len(counted), 3) if counted else 0.0
+    identity = [(c.id, registry.origin[c.id]) for c in checks] + sorted(registry.plugins.items())
+    current = fleet_cache.key(head, identity) if cache and head and not repo.dirty else None
+    fields = fleet_cache.load(path, current) if current else None
+    if fields is None:
+        fields = _committed_state(path, checks, registry)
+        if current:
+            fleet_cache.store(path, current, fields)
+    for name in ("entity", "version", "last_update", "checks", "failing", "score"):
+        setattr(repo, name, fields[name])
+    repo.error = repo.error or fields["answers_error"]
+    if fields["source"] and repo.version:
+        try:
+            versions = _versions(fields["source"])
+            repo.latest = str(latest(versions))
+            repo.behind = behind(versions, Version(repo.version))
+        except ScaffoldError as error:
+            repo.error = str(error)
     return repo
 
 
-def _status_static(path: Path) -> RepoStatus:
-    return status_of(path, conformance.select(None, ["GP102"], deep=False))
+def _committed_state(path: Path, checks: list[type[Check]], registry: Registry) -> dict[str, Any]:
+    """Everything about a repository that its files decide: answers, entity, check results."""
+    fields: dict[str, Any] = {"version": None, "source": None, "answers_error": None}
+    last = git(path, "log", "-1", "--format=%cs", "--", ".copier-answers.yml", check=False).stdout.strip()
+    fields["last_update"] = last or None
+    try:
+        recorded = read_answers(path)
+        fields["version"], fields["source"] = str(recorded.version), recorded.source
+    except ScaffoldError as error:
+        fields["answers_error"] = str(error)
+    fields["entity"] = entity_ref(catalog(path))
+    results = run(path, checks, registry)
+    fields["checks"] = {r.id: r.status for r in results}
+    counted = [r for r in results if r.status != "skip"]
+    fields["failing"] = [r.id for r in results if r.status == "fail"]
+    fields["score"] = round(sum(r.status == "pass" for r in counted) / len(counted), 3) if counted else 0.0
+    return fields
 
 
-def fleet_status(paths: list[Path], jobs: int | None = None) -> list[RepoStatus]:
+@lru_cache(maxsize=1)
+def _registry() -> Registry:
+    return load()  # once per worker process
+
+
+def _status_static(path: Path, cache: bool = True) -> RepoStatus:
+    registry = _registry()
+    return status_of(path, registry.select(None, None, {"static"}), registry, cache)
+
+
+def fleet_status(paths: list[Path], jobs: int | None = None, cache: bool = True) -> list[RepoStatus]:
     """Status of every repository, in order: static checks only, one process per core."""
     workers = jobs or os.cpu_count() or 1
+    status = partial(_status_static, cache=cache)
     if workers == 1 or len(paths) < 4:
-        return [_status_static(path) for path in paths]
+        return [status(path) for path in paths]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_status_static, paths, chunksize=max(1, len(paths) // (workers * 4))))
+        return list(pool.map(status, paths, chunksize=max(1, len(paths) // (workers * 4))))
 
 
 def summarize(repos: list[RepoStatus]) -> dict[str, object]:

@@ -25,9 +25,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from .answers import Asker, Questionnaire
 from .errors import AnswerError, ScaffoldError
 from .gitutil import git
-from .template import EMBEDDED_SOURCE, embedded_template_copy, read_config, template_version
+from .template import ANSWERS_FILE, EMBEDDED_SOURCE, embedded_template_copy, read_config, template_version
 
-ANSWERS_FILE = ".copier-answers.yml"
 _COPIER_VALIDATION = re.compile(r"Validation error for question '(?P<name>[^']+)': (?P<rule>.*)", re.S)
 # What Copier's own Jinja environment loads, so validators render the same way here.
 _COPIER_EXTENSIONS = ["jinja2_ansible_filters.AnsibleCoreFiltersExtension"]
@@ -72,13 +71,12 @@ def template_source(template: str | None, vcs_ref: str | None = None) -> Iterato
     if _is_local_plain_dir(template):
         yield Source(Path(template).resolve(), str(Path(template).resolve()), None)
         return
-    from .versions import available_versions  # local import: versions imports this module
+    from .versions import available_versions, latest  # local import: versions imports this module
 
     record = str(Path(template).resolve()) if Path(template).is_dir() else template
     if vcs_ref is None:
         versions = available_versions(template)
-        stable = [v for v in versions if not v.is_prerelease] or list(versions)
-        vcs_ref = versions[max(stable)]
+        vcs_ref = versions[latest(versions)]
     with tempfile.TemporaryDirectory(prefix="scaffold-clone-") as tmp:
         clone = Path(tmp) / "template"
         cloned = git(Path(tmp), "clone", "--quiet", template, str(clone), check=False)

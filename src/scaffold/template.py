@@ -12,6 +12,9 @@ import yaml
 
 from .errors import ScaffoldError
 
+# Where Copier records the template source, version and answers in a generated repository.
+ANSWERS_FILE = ".copier-answers.yml"
+
 # Recorded as `_src_path` for repos generated from the embedded template: an absolute
 # site-packages path would mean nothing on another machine. `scaffold update` maps it
 # back to whichever scaffold is installed.

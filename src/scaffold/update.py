@@ -42,7 +42,7 @@ from .guard import (
 from .journal import CONFLICTS, RUNNING, Journal, refuse_unfinished, rollback, undo
 from .pristine import PRISTINE_BRANCH, pristine_commit
 from .render import render, template_source
-from .versions import Recorded, available_versions, changelog_between, parse_version, read_answers
+from .versions import Recorded, available_versions, changelog_between, latest, parse_version, read_answers
 
 EXIT_CONFLICTS = 3
 
@@ -109,8 +109,7 @@ def _choose_target(recorded: Recorded, to: str | None) -> tuple[Version, str]:
             "(its tag is gone): restore the tag, or correct _commit in .copier-answers.yml"
         )
     if to is None:
-        stable = [v for v in versions if not v.is_prerelease] or list(versions)
-        target = max(stable)
+        target = latest(versions)
     else:
         target = parse_version(to)
         if target not in versions:

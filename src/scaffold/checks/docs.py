@@ -5,25 +5,29 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..conformance import Evidence, check
-from ._shared import (
-    Outcome,
-    _line_of,
-    _rel,
-    _verdict,
-)
+from ._shared import _line_of, _rel
+from .engine import Check, Evidence
 
 
-@check(
-    "GP601",
-    "Operational documents present",
-    "Reviews, releases and incidents follow written steps.",
-    fix=(
+class Docs(Check):
+    family = "docs"
+
+
+class GP601(Docs):
+    """Operational documents present"""
+
+    why = "Reviews, releases and incidents follow written steps."
+    fix = (
         "Restore each missing document from the template's render: `git checkout scaffold/pristine "
         "-- <path>`."
-    ),
-)
-def documents(root: Path) -> Outcome:
+    )
+
+    @staticmethod
+    def check(root: Path) -> list[Evidence]:
+        return _documents(root)
+
+
+def _documents(root: Path) -> list[Evidence]:
     needed = [
         "docs/operational-readiness-review.md",
         "docs/release-checklist.md",
@@ -44,24 +48,25 @@ def documents(root: Path) -> Outcome:
             for _, path in rows
             if not (root / path).exists()
         ]
-    return _verdict(found)
+    return found
 
 
-@check(
-    "GP602",
-    "Relative links resolve",
-    "A broken link in a runbook costs minutes during an incident.",
-    fix="Fix or remove the links listed; paths are relative to the document.",
-)
-def links(root: Path) -> Outcome:
-    found = []
-    for document in [root / "README.md", *sorted((root / "docs").rglob("*.md"))]:
-        if not document.is_file():
-            continue
-        text = document.read_text()
-        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
-            if not re.match(r"[a-z]+:", target) and not (document.parent / target).exists():
-                found.append(
-                    Evidence(_rel(root, document), _line_of(text, f"]({target}"), f"broken link {target}")
-                )
-    return _verdict(found)
+class GP602(Docs):
+    """Relative links resolve"""
+
+    why = "A broken link in a runbook costs minutes during an incident."
+    fix = "Fix or remove the links listed; paths are relative to the document."
+
+    @staticmethod
+    def check(root: Path) -> list[Evidence]:
+        found = []
+        for document in [root / "README.md", *sorted((root / "docs").rglob("*.md"))]:
+            if not document.is_file():
+                continue
+            text = document.read_text()
+            for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+                if not re.match(r"[a-z]+:", target) and not (document.parent / target).exists():
+                    found.append(
+                        Evidence(_rel(root, document), _line_of(text, f"]({target}"), f"broken link {target}")
+                    )
+        return found

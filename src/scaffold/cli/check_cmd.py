@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -11,41 +13,120 @@ from rich.console import Console
 from ..errors import ScaffoldError
 from .common import err_console, fail, ids
 
+if TYPE_CHECKING:
+    from ..checks import Check, Registry
+
 
 @click.command("check")
 @click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=".")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "sarif", "codequality"]),
+    default="text",
+    show_default=True,
+    help="json: docs/reference/check-report.schema.json; sarif: SARIF 2.1.0 (code scanning); "
+    "codequality: GitLab's code-quality report.",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the --format report to this file and print the text report.",
 )
 @click.option(
     "--select", "selected", metavar="IDS", help="Comma-separated check ids or prefixes (GP4,GP501)."
 )
 @click.option("--ignore", "ignored", metavar="IDS", help="Comma-separated check ids or prefixes to skip.")
 @click.option(
-    "--deep", is_flag=True, help="Also run external validators (promtool, hadolint, actionlint, Helm)."
+    "--deep",
+    is_flag=True,
+    help="Also run the tools tier: external validators (promtool, hadolint, actionlint, Helm).",
 )
-def check_command(path: Path, fmt: str, selected: str | None, ignored: str | None, deep: bool) -> None:
+@click.option(
+    "--network", is_flag=True, help="Also run the network tier (GP102 lists the template's versions)."
+)
+@click.option(
+    "--list",
+    "listing",
+    is_flag=True,
+    help="List the checks (installed plugins' too) instead of running them.",
+)
+def check_command(
+    path: Path,
+    fmt: str,
+    output: Path | None,
+    selected: str | None,
+    ignored: str | None,
+    deep: bool,
+    network: bool,
+    listing: bool,
+) -> None:
     """Check the repository at PATH against the golden path; exit 1 if anything fails.
 
-    Every check has a stable id (GPnnn) and reports pass, fail or skip with evidence. It
-    reads files only, and works on repositories scaffold did not generate (it then
-    reports what is missing).
+    Every check has a stable id (GPnnn; plugins add their own) and reports pass, fail or
+    skip with evidence. By default it reads files only, and works on repositories scaffold
+    did not generate (it then reports what is missing). A plugin that fails to load is
+    reported and makes the run fail; the other checks still run.
     """
-    from .. import conformance
+    from .. import __version__
+    from ..checks import fixtures, load, run
+    from ..checks.report import render, summary
 
+    registry = load()
+    tiers = {"static", *(["tools"] if deep else []), *(["network"] if network else [])}
+    chosen = registry.select(ids(selected), ids(ignored), tiers)  # type: ignore[arg-type]
+    if listing:
+        click.echo(_listing(registry, chosen or list(registry.checks.values()), fmt))
+        return
     if not path.is_dir():
         err_console.print(f"[red]error:[/red] {path} is not a directory", soft_wrap=True)
         sys.exit(2)
-    checks = conformance.select(ids(selected), ids(ignored), deep)
-    if not checks:
-        err_console.print("[red]error:[/red] no check matches --select/--ignore", soft_wrap=True)
+    if not chosen:
+        others = registry.select(ids(selected), ids(ignored), {"static", "network", "tools"})
+        hint = f" (add --network or --deep for {', '.join(c.id for c in others)})" if others else ""
+        err_console.print(f"[red]error:[/red] no check matches --select/--ignore{hint}", soft_wrap=True)
         sys.exit(2)
-    results = conformance.run(path.resolve(), checks)
-    output = conformance.render(
-        results, "json" if fmt == "json" else "markdown" if fmt == "markdown" else "text"
-    )
-    click.echo(output)
-    sys.exit(1 if conformance.summary(results)["fail"] else 0)
+    root = path.resolve()
+    results = run(root, chosen, registry)
+    entity = fixtures.entity_ref(fixtures.catalog(root))
+    report = render(results, fmt, version=__version__, errors=registry.errors, entity=entity)  # type: ignore[arg-type]
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report + "\n")
+        report = render(results, "text", version=__version__, errors=registry.errors)
+    click.echo(report)
+    for error in registry.errors:
+        err_console.print(
+            f"[red]error:[/red] plugin {error.plugin} failed to load: {error.message}", soft_wrap=True
+        )
+    sys.exit(1 if summary(results)["fail"] or registry.errors else 0)
+
+
+def _listing(registry: Registry, chosen: list[type[Check]], fmt: str) -> str:
+    """The checks as a table, JSON or Markdown (what docs and portals show)."""
+    from ..checks import docs_url
+
+    rows = [
+        {
+            "id": c.id,
+            "family": c.family,
+            "tier": c.tier,
+            "title": c.title(),
+            "requires": sorted(c.requires),
+            "why": c.why,
+            "fix": c.fix,
+            "url": docs_url(c),
+            "origin": registry.origin[c.id],
+        }
+        for c in chosen
+    ]
+    if fmt == "json":
+        return json.dumps({"checks": rows, "plugin_errors": [vars(e) for e in registry.errors]}, indent=2)
+    if fmt == "markdown":
+        lines = ["| id | family | tier | check | from |", "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {r['id']} | {r['family']} | {r['tier']} | {r['title']} | {r['origin']} |" for r in rows]
+        return "\n".join(lines)
+    return "\n".join(f"{r['id']:<8} {r['family']:<11} {r['tier']:<8} {r['title']}" for r in rows)
 
 
 @click.command("explain")

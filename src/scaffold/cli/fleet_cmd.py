@@ -39,12 +39,21 @@ def _fleet_paths(root: Path | None, manifest: Path | None) -> list[Path]:
     default="text",
     show_default=True,
 )
-def fleet_status_command(root: Path | None, manifest: Path | None, fmt: str) -> None:
-    """Template version, versions behind, conformance and cleanliness of every repository."""
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Recheck every repository (clean ones are reused while their HEAD is unchanged).",
+)
+def fleet_status_command(root: Path | None, manifest: Path | None, fmt: str, no_cache: bool) -> None:
+    """Template version, versions behind, conformance and cleanliness of every repository.
+
+    Check results of a clean repository are cached per HEAD commit, scaffold version and
+    installed checks ($SCAFFOLD_CACHE_DIR, default ~/.cache/scaffold/fleet).
+    """
     from ..fleet import fleet_status, render_status, summarize
 
     try:
-        repos = fleet_status(_fleet_paths(root, manifest))
+        repos = fleet_status(_fleet_paths(root, manifest), cache=not no_cache)
     except ScaffoldError as error:
         fail(error)
     if fmt != "text":

@@ -101,11 +101,11 @@ def plan(path: Path, to: str | None, fmt: str) -> None:
 def check_update(path: Path, fmt: str) -> None:
     """Exit 0 when the repository is on the latest template version, 1 when behind, 2 on error."""
     from ..guard import repo_root
-    from ..versions import available_versions, read_answers
+    from ..versions import latest_version, read_answers
 
     try:
         recorded = read_answers(repo_root(path))
-        latest = max(v for v in available_versions(recorded.source))
+        latest = latest_version(recorded.source)
     except ScaffoldError as error:
         fail(error)
     behind = latest > recorded.version

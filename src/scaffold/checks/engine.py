@@ -1,0 +1,211 @@
+"""The check engine: checks as small classes, fixtures injected by name, `requires`, tiers.
+
+A check is a class whose name is its id (GP301, ACME101...) and whose docstring is its
+title; `check` is a static method whose parameter names pick the fixtures it reads (the
+repository `root`, the parsed `chart`, the `alerts`, the `serving` mode...). Fixtures are
+computed at most once per repository and run, so nothing is cached between runs. A check
+whose requirement did not pass is skipped with the reason, never passed by default.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+Status = Literal["pass", "fail", "skip"]
+# static: reads files only (the default, the pre-commit hook); network: asks a remote
+# (a template's tags); tools: runs external validators (`--deep`).
+Tier = Literal["static", "network", "tools"]
+TIERS: tuple[Tier, ...] = ("static", "network", "tools")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a check looked (a repo-relative path, a line when known), and what it found."""
+
+    path: str
+    line: int | None
+    message: str
+
+
+Outcome = tuple[Status, list[Evidence]]
+
+
+class SkipCheck(Exception):  # noqa: N818 - read as an instruction in check code: raise SkipCheck
+    """Raised by a check (or a fixture) that cannot judge this repository, with the reason."""
+
+
+class Failed(Exception):  # noqa: N818 - raised as an instruction: raise Failed(evidence)
+    """Raised by a fixture (or check) that found the repository broken; fails the check."""
+
+    def __init__(self, evidence: Evidence) -> None:
+        super().__init__(evidence.message)
+        self.evidence = evidence
+
+
+class Check:
+    """Base of every check; a subclass's name is its id and its docstring its title.
+
+    `check` returns a list of Evidence (empty: pass), an Outcome tuple, or raises SkipCheck.
+    """
+
+    id: ClassVar[str] = ""
+    family: ClassVar[str] = ""
+    why: ClassVar[str] = ""
+    fix: ClassVar[str] = ""
+    url: ClassVar[str] = ""  # absolute docs URL; built-in checks get theirs from docs_url()
+    requires: ClassVar[frozenset[str]] = frozenset()
+    tier: ClassVar[Tier] = "static"
+    paths: ClassVar[tuple[str, ...]] = ()  # globs of the files it reads, for docs and explain
+    check: ClassVar[Callable[..., Any]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "id" not in cls.__dict__:
+            cls.id = cls.__name__
+
+    @classmethod
+    def title(cls) -> str:
+        """The first line of the docstring."""
+        return inspect.cleandoc(cls.__doc__ or cls.id).splitlines()[0]
+
+
+@dataclass
+class Result:
+    """The outcome of one check on one repository."""
+
+    id: str
+    family: str
+    title: str
+    status: Status
+    tier: Tier
+    why: str
+    fix: str
+    url: str
+    requires: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+class FixtureError(Exception):
+    """A fixture is unknown or depends on itself."""
+
+
+class Fixtures:
+    """Fixtures of one repository for one run: each computed on first use, then reused."""
+
+    def __init__(self, root: Path, providers: Mapping[str, Callable[..., Any]]) -> None:
+        self._providers = providers
+        self._values: dict[str, Any] = {"root": root}
+        self._errors: dict[str, BaseException] = {}
+        self._computing: set[str] = set()
+
+    def get(self, name: str) -> Any:
+        """The value of fixture `name`; its own parameters are fixtures too."""
+        if name in self._values:
+            return self._values[name]
+        if name in self._errors:
+            raise self._errors[name]
+        provider = self._providers.get(name)
+        if provider is None:
+            raise FixtureError(f"unknown fixture {name!r}")
+        if name in self._computing:
+            raise FixtureError(f"fixture {name!r} depends on itself")
+        self._computing.add(name)
+        try:
+            value = self.call(provider)
+        except Exception as error:
+            self._errors[name] = error  # the same failure for every check that asks
+            raise
+        finally:
+            self._computing.discard(name)
+        self._values[name] = value
+        return value
+
+    def call(self, function: Callable[..., Any]) -> Any:
+        """Call `function` with the fixtures its parameters name."""
+        names = inspect.signature(function).parameters
+        return function(**{name: self.get(name) for name in names})
+
+
+def _normalise(value: Any) -> Outcome:
+    """A check's return value as (status, evidence)."""
+    if isinstance(value, tuple) and len(value) == 2 and value[0] in ("pass", "fail", "skip"):
+        return value[0], list(value[1])
+    items = list(value or [])
+    evidence = [item if isinstance(item, Evidence) else Evidence(".", None, str(item)) for item in items]
+    return ("fail" if evidence else "pass"), evidence
+
+
+def order(checks: Iterable[type[Check]], every: Mapping[str, type[Check]]) -> list[type[Check]]:
+    """`checks` and everything they require, prerequisites first, otherwise by id."""
+    ordered: list[type[Check]] = []
+    seen: set[str] = set()
+
+    def visit(item: type[Check], path: tuple[str, ...]) -> None:
+        if item.id in seen:
+            return
+        if item.id in path:
+            raise FixtureError(f"checks require each other: {' -> '.join((*path, item.id))}")
+        for needed in sorted(item.requires):
+            if needed in every:
+                visit(every[needed], (*path, item.id))
+        seen.add(item.id)
+        ordered.append(item)
+
+    for item in sorted(checks, key=lambda c: c.id):
+        visit(item, ())
+    return ordered
+
+
+def run(
+    root: Path,
+    checks: Iterable[type[Check]],
+    every: Mapping[str, type[Check]],
+    providers: Mapping[str, Callable[..., Any]],
+    docs_url: Callable[[type[Check]], str],
+) -> list[Result]:
+    """Run `checks` on `root` (their prerequisites too, reported only when asked for)."""
+    wanted = {item.id for item in checks}
+    fixtures = Fixtures(root, providers)
+    statuses: dict[str, Status] = {}
+    results: list[Result] = []
+    for item in order(checks, every):
+        status, evidence = _run_one(item, fixtures, statuses, every)
+        statuses[item.id] = status
+        if item.id in wanted:
+            results.append(
+                Result(
+                    id=item.id,
+                    family=item.family,
+                    title=item.title(),
+                    status=status,
+                    tier=item.tier,
+                    why=item.why,
+                    fix=item.fix,
+                    url=item.url or docs_url(item),
+                    requires=sorted(item.requires),
+                    evidence=evidence,
+                )
+            )
+    return sorted(results, key=lambda r: r.id)
+
+
+def _run_one(
+    item: type[Check], fixtures: Fixtures, statuses: Mapping[str, Status], every: Mapping[str, type[Check]]
+) -> Outcome:
+    for needed in sorted(item.requires):
+        if needed not in every:
+            return "skip", [Evidence(".", None, f"requires {needed}, which is not installed")]
+        if statuses.get(needed) != "pass":
+            return "skip", [Evidence(".", None, f"requires {needed}, which did not pass")]
+    try:
+        return _normalise(fixtures.call(item.check))
+    except SkipCheck as reason:
+        return "skip", [Evidence(".", None, str(reason))]
+    except Failed as problem:
+        return "fail", [problem.evidence]
+    except Exception as error:  # noqa: BLE001 - a broken repo or check must not crash the report
+        return "fail", [Evidence(".", None, f"check crashed: {type(error).__name__}: {error}")]
