@@ -144,9 +144,7 @@ def test_the_catalog_entry_follows_the_answers(variant: Path) -> None:
         (lambda e: e["spec"].pop("lifecycle"), "lifecycle"),
     ],
 )
-def test_the_validator_rejects_a_broken_entity(
-    default_project: Path, breakage: Any, reason: str
-) -> None:
+def test_the_validator_rejects_a_broken_entity(default_project: Path, breakage: Any, reason: str) -> None:
     entity = _entity(default_project)
     breakage(entity)
     result = _validate(entity)
