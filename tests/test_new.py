@@ -218,7 +218,9 @@ def test_version_is_one_number(scaffold: Scaffold) -> None:
     config = yaml.safe_load((ROOT / "copier.yml").read_text())
     assert config["scaffold_version"]["default"] == __version__
     changelog = (ROOT / "CHANGELOG.md").read_text()
-    assert re.search(r"^## \[?v?(\S+?)\]?( |$)", changelog, re.MULTILINE)[1] == __version__  # type: ignore[index]
+    # The newest released section; an `## Unreleased` one above it collects what comes next.
+    released = re.search(r"^## \[?v?([0-9]\S*?)\]?( |$)", changelog, re.MULTILINE)
+    assert released is not None and released[1] == __version__
     assert scaffold("--version").stdout.strip() == f"scaffold {__version__}"
 
 
