@@ -54,6 +54,38 @@ def _prune(combination: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def _broken(combination: dict[str, Any]) -> str | None:
+    """The first option whose copier.yml validator refuses its value in `combination`."""
+    config = _config()
+    env = jinja2.Environment(autoescape=False)  # noqa: S701 - validators, not HTML
+    for name in combination:
+        validator = config[name].get("validator") if isinstance(config[name], dict) else None
+        if validator and env.from_string(validator).render(**combination).strip():
+            return name
+    return None
+
+
+def _valid(combination: dict[str, Any], cycled: list[str]) -> dict[str, Any]:
+    """`combination`, or, if a validator refuses it, the same with another option changed.
+
+    A value valid only with another option's value (model_framework=mlflow needs
+    model_registry=mlflow) keeps its place: the first other cycled option whose change
+    makes every validator pass takes the new value.
+    """
+    broken = _broken(combination)
+    if broken is None:
+        return combination
+    options = choices()
+    for name in cycled:
+        if name == broken:
+            continue
+        for value in options[name]:
+            candidate = _prune({**combination, name: value})
+            if _broken(candidate) is None:
+                return candidate
+    raise ValueError(f"no valid combination keeps {broken}={combination[broken]!r}")
+
+
 def full() -> list[dict[str, Any]]:
     """The interacting options crossed (unasked ones pruned, duplicates dropped), the others cycled."""
     options = choices()
@@ -67,7 +99,7 @@ def full() -> list[dict[str, Any]]:
     result = []
     for index, core in enumerate(cores):
         combination = {**core, **{name: options[name][index % len(options[name])] for name in cycled}}
-        result.append(_prune(combination))
+        result.append(_valid(_prune(combination), cycled))
     return result
 
 

@@ -39,6 +39,7 @@ VARIANTS: dict[str, list[str]] = {
         "batch_schedule=30 1 * * 1-5",
         "batch_max_delay_hours=72",
         "model_task=regression",
+        "model_framework=lightgbm",
     ],
     "stream-consumer": [
         "project_name=Event Scorer",
@@ -50,7 +51,7 @@ VARIANTS: dict[str, list[str]] = {
     "tier3-bsd-gitlab-mlflow-long-names": [
         "ci_provider=gitlab",
         "model_registry=mlflow",
-        "model_framework=lightgbm",
+        "model_framework=mlflow",  # an MLflow pyfunc model: only with the MLflow registry
         "project_name=Long Service Name For The Ranking Risk Model Team",
         "package_name=a_really_long_python_package_name_for_this_service",
         "description=" + ("Ranks risky transactions for the review queue; " * 5)[:199].strip(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,7 @@ def test_wizard_groups_explains_validates_and_derives(tmp_path: Path) -> None:
     child.expect("owner email")
     child.send("\r")
     child.expect("Model and serving")
-    for name in ("python version", "model task", "model framework", "serving", "model registry"):
+    for name in ("python version", "model task", "model registry", "model framework", "serving"):
         child.expect(name)
         child.send("\r")
     child.expect("Delivery")
@@ -213,3 +214,46 @@ def test_adopt_asks_only_what_the_repo_does_not_say(tmp_path: Path) -> None:
         "3.12",
     )
     assert answers["owner_email"] == "churn@acme.example"
+
+
+@pytest.mark.parametrize("registry", ["none", "mlflow"])
+def test_a_choice_earlier_answers_rule_out_is_greyed_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry: str
+) -> None:
+    """model_framework mlflow needs model_registry mlflow (asked first): otherwise disabled."""
+    import questionary
+    from rich.console import Console
+
+    from scaffold.answers import Question
+    from scaffold.render import Source, questionnaire_for
+    from scaffold.template import EMBEDDED_SOURCE
+    from scaffold.wizard import Wizard
+
+    offered: dict[str, object] = {}
+
+    class _Picked:
+        def __init__(self, value: object) -> None:
+            self.value = value
+
+        def ask(self) -> object:
+            return self.value
+
+    def select(message: str, choices: list[questionary.Choice], default: questionary.Choice) -> _Picked:
+        if message == "model framework":
+            offered.update({str(choice.value): choice.disabled for choice in choices})
+        return _Picked(default.value)
+
+    monkeypatch.setattr(questionary, "select", select)
+    questionnaire = questionnaire_for(Source(ROOT, EMBEDDED_SOURCE, None), tmp_path / "svc")
+    wizard = Wizard(Console(quiet=True))
+
+    def ask(question: Question, default: object, check: Callable[[object], str | None]) -> object:
+        return wizard(question, default, check) if question.name == "model_framework" else default
+
+    answers = questionnaire.resolve({"model_registry": registry}, ask=ask)
+    assert answers["model_framework"] == "sklearn"
+    assert offered["onnx"] is None
+    if registry == "mlflow":
+        assert offered["mlflow"] is None
+    else:
+        assert "needs model_registry: mlflow" in str(offered["mlflow"])

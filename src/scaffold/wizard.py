@@ -118,10 +118,14 @@ class Wizard:
     ) -> Any:
         message = question.name.replace("_", " ")
         if question.choices:
+            # A choice the question's validator refuses after the earlier answers (e.g. a
+            # framework that needs another registry) is shown greyed out with the reason.
             choices = [
-                questionary.Choice(title=str(label), value=value) for label, value in question.choices.items()
+                questionary.Choice(title=str(label), value=value, disabled=check(value))
+                for label, value in question.choices.items()
             ]
-            selected = next((c for c in choices if c.value == default), choices[0])
+            enabled = [choice for choice in choices if not choice.disabled]
+            selected = next((c for c in enabled if c.value == default), (enabled or choices)[0])
             if more:
                 choices.append(questionary.Choice(title=f"{HELP} more about this question", value=_MORE))
             return questionary.select(message, choices=choices, default=selected).ask()
