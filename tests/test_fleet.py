@@ -138,6 +138,7 @@ def test_status_reuses_results_while_head_is_unchanged(default_project: Path, tm
 
     first = status()
     assert first["failing"] == [] and first["checks"]["GP402"] == "pass"  # type: ignore[index]
+    assert first["entity"] == "component:default/demo-svc", "keyed by the catalog entity reference"
     [cached] = list((tmp_path / "cache").glob("*.json"))
     planted = json.loads(cached.read_text())
     planted["fields"]["failing"] = ["GP999"]

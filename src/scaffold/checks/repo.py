@@ -1,13 +1,15 @@
-"""GP1xx and GP7xx: the answers, the template version, merge debris and repo hygiene."""
+"""GP1xx and GP7xx: the answers, the template version, merge debris, repo hygiene and the
+catalog entry."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from ..errors import ScaffoldError
 from ..leftovers import Leftover
-from ._shared import CODEOWNERS_PATHS
+from ._shared import CODEOWNERS_PATHS, _line_of
 from .engine import Check, Evidence, Failed, Outcome
 
 
@@ -109,4 +111,59 @@ class GP701(Repo):
         readme = root / "README.md"
         if not readme.is_file() or "quickstart" not in readme.read_text().lower():
             found.append(Evidence("README.md", None, "no quickstart section"))
+        return found
+
+
+_CATALOG_TYPES = {"online": "service", "batch": "batch-job", "streaming": "stream-consumer"}
+
+
+class GP702(Repo):
+    """The catalog entry agrees with the answers"""
+
+    why = "Developer portals route ownership, docs and scorecards by catalog-info.yaml."
+    fix = (
+        "Restore `catalog-info.yaml` from scaffold/pristine (the template maintains it); change "
+        "the owner, tier or serving mode with `scaffold update --data KEY=VALUE`, not by hand."
+    )
+    requires = frozenset({"GP101"})
+    paths = ("catalog-info.yaml", "mkdocs.yml")
+
+    @staticmethod
+    def check(
+        root: Path, answers: dict[str, Any], catalog: dict[str, Any] | None, serving: str
+    ) -> list[Evidence]:
+        from ..versions import read_answers
+
+        if catalog is None:
+            return [Evidence("catalog-info.yaml", None, "missing (or not a YAML mapping)")]
+        metadata = catalog.get("metadata") or {}
+        spec = catalog.get("spec") or {}
+        annotations = metadata.get("annotations") or {}
+        team = str(answers.get("owner_team", "")).split("/")[-1]
+        tier = answers.get("risk_tier")
+        expected = {
+            "apiVersion": (catalog.get("apiVersion"), "backstage.io/v1alpha1"),
+            "kind": (catalog.get("kind"), "Component"),
+            "metadata.name": (metadata.get("name"), answers.get("project_slug")),
+            "spec.owner": (spec.get("owner"), f"group:default/{team}"),
+            "spec.type": (spec.get("type"), _CATALOG_TYPES[serving]),
+            "spec.lifecycle": (spec.get("lifecycle"), "experimental" if tier == 3 else "production"),
+            "scaffold.dev/template-version": (
+                annotations.get("scaffold.dev/template-version"),
+                str(read_answers(root).version),
+            ),
+            "backstage.io/techdocs-ref": (annotations.get("backstage.io/techdocs-ref"), "dir:."),
+        }
+        text = (root / "catalog-info.yaml").read_text()
+        found = [
+            Evidence(
+                "catalog-info.yaml",
+                _line_of(text, field.rsplit(".", 1)[-1] + ":"),
+                f"{field} is {have!r}, expected {want!r}",
+            )
+            for field, (have, want) in expected.items()
+            if have != want
+        ]
+        if not (root / "mkdocs.yml").is_file():
+            found.append(Evidence("mkdocs.yml", None, "missing: TechDocs builds docs/ with it"))
         return found
