@@ -17,7 +17,7 @@ ROOT = Path(__file__).parent
 def tests(session: nox.Session) -> None:
     """The full test suite: CLI, every template variant and its own checks, the wizard."""
     session.install("-e", ".[test]")
-    args = session.posargs or ["-n", "auto", "--dist", "loadgroup"]
+    args = session.posargs or ["-n", "auto", "--dist", "loadgroup", "--durations=25"]
     env = {"SCAFFOLD_CHECKOV": _checkov(session)}
     # Where @backstage/catalog-model is installed (`.ci/run` sets it): tests/test_catalog.py
     # validates the generated catalog-info.yaml with it, and skips without it.

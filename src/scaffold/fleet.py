@@ -6,11 +6,9 @@ from __future__ import annotations
 import html
 import json
 import os
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -256,20 +254,24 @@ def _update_one(path: Path, to: str | None, trust: bool) -> UpdateReport:
             pass  # free now; the update itself takes the lock again and refuses if it lost the race
     except BusyError as busy:
         return UpdateReport(str(path), "skipped", f"being changed by another process: {busy}")
-    command = [sys.executable, "-m", "scaffold", "update", str(path)] + (["--to", to] if to else [])
-    command += ["--trust"] if trust else []
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
-    last = (result.stderr or result.stdout).strip().splitlines()
-    if result.returncode == 0:
-        done = "nothing to do" in result.stdout
-        return UpdateReport(str(path), "up-to-date" if done else "updated", last[-1] if last else "")
-    if "another scaffold command" in result.stderr:
-        return UpdateReport(str(path), "skipped", f"being changed by another process: {last[-1]}")
-    if result.returncode == 3:
+    from .update import UpdateRequest, execute  # Copier is only worth loading to update
+
+    try:
+        outcome = execute(UpdateRequest(path=path, to=to, trust=trust))
+    except BusyError as busy:
+        return UpdateReport(str(path), "skipped", f"being changed by another process: {busy}")
+    except ScaffoldError as error:
+        return UpdateReport(str(path), "failed", str(error).strip().splitlines()[0])
+    except Exception as error:  # noqa: BLE001 - one broken repository must not stop the rollout
+        return UpdateReport(str(path), "failed", f"{type(error).__name__}: {error}")
+    if outcome.status == "up-to-date":
+        return UpdateReport(str(path), "up-to-date", f"already on template v{outcome.current}")
+    if outcome.status == "conflicts":
         return UpdateReport(
             str(path), "conflicts", "resolve on the update branch, or `scaffold update --abort`"
         )
-    return UpdateReport(str(path), "failed", last[-1] if last else f"exit {result.returncode}")
+    where = f" on branch {outcome.branch}" if outcome.branch else ""
+    return UpdateReport(str(path), "updated", f"v{outcome.current} -> v{outcome.target}{where}")
 
 
 def fleet_update(
@@ -289,9 +291,11 @@ def fleet_update(
     reports: list[UpdateReport] = []
 
     def batch(group: list[Path]) -> list[UpdateReport]:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        # A process per repository at a time: updates render with Copier (Python, so threads
+        # would share one core), and each returns its Outcome, not text to parse.
+        with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
             done = []
-            for report in pool.map(lambda p: _update_one(p, to, trust), group):
+            for report in pool.map(partial(_update_one, to=to, trust=trust), group):
                 done.append(report)
                 if progress:
                     progress(report)
