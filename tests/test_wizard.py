@@ -257,3 +257,82 @@ def test_a_choice_earlier_answers_rule_out_is_greyed_out(
         assert offered["mlflow"] is None
     else:
         assert "needs model_registry: mlflow" in str(offered["mlflow"])
+
+
+EDITOR = """
+import pathlib, sys
+target = pathlib.Path(sys.argv[1])
+count = pathlib.Path(sys.argv[0]).with_suffix(".count")
+first = not count.exists()
+count.write_text("1")
+text = target.read_text()
+if first:  # a contract the service would refuse: a task it does not know
+    text = text.replace("task: binary_classification", "task: ranking")
+else:  # the reason is on top of the file; fix it
+    assert text.startswith("# refused: contract.yaml: target.task"), text[:200]
+    text = text.replace("task: ranking", "task: binary_classification")
+    text = text.replace("max_missing_fraction: 0.5", "max_missing_fraction: 0.2")
+target.write_text(text)
+"""
+
+
+def test_wizard_reviews_the_contract_inferred_from_a_sample(tmp_path: Path) -> None:
+    """Before anything is written: drop a feature, pick the positive class, edit the YAML
+    (an edit the service would refuse is refused with its one line, then fixed)."""
+    sample = tmp_path / "loans.csv"
+    rows = ["income,region,owns_home,defaulted"]
+    for i in range(40):
+        region, owns, defaulted = "north" if i % 3 else "south", i % 2 == 1, "yes" if i % 4 == 0 else "no"
+        rows.append(f"{1000 + 37 * i},{region},{str(owns).lower()},{defaulted}")
+    sample.write_text("\n".join(rows) + "\n")
+    editor = tmp_path / "editor.py"
+    editor.write_text(EDITOR)
+    destination = tmp_path / "loans-svc"
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "scaffold", "new", str(destination), "--sample", str(sample), "--target", "defaulted"],
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(60, 200),
+        env={
+            "TERM": "xterm",
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "EDITOR": f"{sys.executable} {editor}",
+        },
+    )
+    child.expect("Inferred feature contract")
+    child.expect("positive: yes")
+    child.expect("feature contract")
+    child.send(DOWN + "\r")  # choose the features to keep
+    child.expect("features to keep")
+    child.send(" \r")  # untick the first (income)
+    child.expect("left out by you: income")
+    child.expect("feature contract")
+    child.send(DOWN * 2 + "\r")  # choose the positive class
+    child.expect("positive class")
+    child.send("\x1b[A\r")  # up: 'no'
+    child.expect("positive: no")
+    child.expect("feature contract")
+    child.send(DOWN * 3 + "\r")  # edit it in the editor: the first edit is refused
+    child.expect("opening the editor again")
+    assert "contract.yaml: target.task: Input should be" in child.before, "the template's own rule, one line"
+    child.expect("edited by you")
+    child.expect("feature contract")
+    child.send("\r")  # use this contract
+    child.expect("Start from a preset")
+    child.send("\r")
+    while child.expect([r"\? ", "Created"]) == 0:
+        child.send("\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    package = next((destination / "src").iterdir())
+    contract = yaml.safe_load((package / "contract.yaml").read_text())
+    assert [f["name"] for f in contract["features"]] == ["region", "owns_home"]
+    assert "income" in contract["ignored_columns"]
+    assert contract["target"]["positive_class"] == "no"
+    assert contract["max_missing_fraction"] == 0.2
+    assert (
+        contract["owner"] == yaml.safe_load((destination / ".copier-answers.yml").read_text())["owner_email"]
+    )

@@ -143,6 +143,10 @@ def generate(request: NewRequest, ask: Prompter | None = None) -> NewResult:
         if ask is not None and guide is not None:
             ask.long_help = dict(guide.questions)
         inferred = _sample_contract(request)  # a bad sample stops before anything is written
+        if inferred is not None and ask is not None:  # a person confirms or changes it first
+            from .contract_review import checker
+
+            inferred = ask.review_contract(inferred, checker(source.path))
         preset = _preset(request, guide, ask)
         data = {**(preset.answers if preset else {}), **request.data}
         if inferred is not None:

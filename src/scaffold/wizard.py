@@ -13,8 +13,10 @@ import questionary
 from rich.console import Console
 
 from .answers import Question
+from .contract_review import Checker
 from .errors import EXIT_INTERRUPTED, ScaffoldError
 from .guide import Preset
+from .sample import Inferred
 
 HELP = "?"
 _CUSTOM = "custom"
@@ -30,6 +32,9 @@ class Prompter(Protocol):
 
     def choose_preset(self, presets: Sequence[Preset]) -> Preset | None:
         """The preset to start from, or None to answer every question."""
+
+    def review_contract(self, inferred: Inferred, check: Checker) -> Inferred:
+        """The inferred contract as the person confirms or changes it."""
 
 
 # Which heading a question is shown under; questions of other templates go to "Other".
@@ -70,6 +75,13 @@ class WizardCancelledError(ScaffoldError):
     exit_code = EXIT_INTERRUPTED
 
 
+def _answered(answer: Any) -> Any:
+    """questionary's answer; None means Ctrl-C."""
+    if answer is None:
+        raise WizardCancelledError("interrupted; nothing was written")
+    return answer
+
+
 class Wizard:
     """Asks one question at a time on a terminal, validating each answer as it is typed."""
 
@@ -94,6 +106,62 @@ class Wizard:
             fixed = ", ".join(f"{name}={value}" for name, value in preset.answers.items())
             self.console.print(f"  [dim]Preset answers: {fixed}[/dim]", highlight=False)
         return preset
+
+    def review_contract(self, inferred: Inferred, check: Checker) -> Inferred:
+        """Show the contract inferred from the sample; keep it, or change it before anything is written."""
+        from . import contract_review as review
+
+        while True:
+            self.console.print()
+            self.console.print(review.table(inferred))
+            for note in inferred.notes:
+                self.console.print(f"  [dim]- {note}[/dim]", highlight=False)
+            choices = [
+                questionary.Choice("Use this contract", value="use"),
+                questionary.Choice("Choose the features to keep", value="keep"),
+                questionary.Choice("Edit it in your editor ($EDITOR)", value="edit"),
+            ]
+            target = inferred.contract["target"]
+            if target.get("positive_class") is not None:
+                choices.insert(2, questionary.Choice("Choose the positive class", value="positive"))
+            action = _answered(questionary.select("feature contract", choices=choices).ask())
+            if action == "use":
+                return inferred
+            if action == "keep":
+                kept = questionary.checkbox(
+                    "features to keep",
+                    choices=[
+                        questionary.Choice(name, checked=True) for name in review.feature_names(inferred)
+                    ],
+                    validate=lambda picked: True if picked else "keep at least one feature",
+                ).ask()
+                inferred = review.keep(inferred, _answered(kept))
+            elif action == "positive":
+                classes = [str(name) for name in target["classes"]]
+                picked = questionary.select(
+                    "positive class", choices=classes, default=str(target["positive_class"])
+                )
+                inferred = review.with_positive(inferred, _answered(picked.ask()))
+            else:
+                inferred = self._edit_contract(inferred, check)
+
+    def _edit_contract(self, inferred: Inferred, check: Checker) -> Inferred:
+        """Edit in $EDITOR until the template's rules accept it; closing unchanged keeps it as it was."""
+        import click
+
+        from . import contract_review as review
+
+        text = review.as_text(inferred)
+        while True:
+            changed = click.edit(text, extension=".yaml")
+            if changed is None:  # closed without saving: nothing changes
+                return inferred
+            result = review.edited(inferred, changed, check)
+            if isinstance(result, Inferred):
+                return result
+            self.console.print(f"[red]{result}[/red]; opening the editor again", highlight=False)
+            body = "".join(line for line in changed.splitlines(True) if not line.startswith("# refused: "))
+            text = f"# refused: {result}\n{body}"
 
     def __call__(self, question: Question, default: Any, check: Callable[[Any], str | None]) -> Any:
         """Ask `question`, showing `default`; re-ask until `check` accepts the answer."""
