@@ -20,8 +20,8 @@ SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"  # OASIS SARI
 
 STATIC_IDS = [
     "GP101", "GP103", "GP104", "GP201", "GP202", "GP300", "GP301", "GP302", "GP303", "GP400", "GP401",
-    "GP402", "GP403", "GP404", "GP405", "GP406", "GP500", "GP501", "GP502", "GP601", "GP602", "GP701",
-    "GP702",
+    "GP402", "GP403", "GP404", "GP405", "GP406", "GP500", "GP501", "GP502", "GP601", "GP602", "GP603",
+    "GP701", "GP702",
 ]  # fmt: skip
 DEEP_IDS = ["GP801", "GP802", "GP803", "GP804"]
 SCHEMA = json.loads((ROOT / "src" / "scaffold" / "schemas" / "check-report.schema.json").read_text())
@@ -118,6 +118,15 @@ def test_a_missing_validator_is_a_skip_with_the_install_hint(
         (lambda p: (p / "docs/slo.md").write_text("See [the plan](missing.md).\n"), "GP602", "missing.md"),
         (lambda p: (p / "monitoring/slo.yaml").unlink(), "GP401", "monitoring/slo.yaml"),
         (
+            lambda p: (p / "tests/test_train.py").write_text(
+                (p / "tests/test_train.py")
+                .read_text()
+                .replace("def test_training_is_deterministic(", "def test_training_runs(")
+            ),
+            "GP603",
+            "item 15: evidence tests/test_train.py::test_training_is_deterministic",
+        ),
+        (
             lambda p: (p / "catalog-info.yaml").write_text(
                 (p / "catalog-info.yaml").read_text().replace("group:default/ml-platform", "group:default/x")
             ),
@@ -132,6 +141,7 @@ def test_a_missing_validator_is_a_skip_with_the_install_hint(
         "root-user",
         "broken-link",
         "no-slo-file",
+        "claim-evidence",
         "catalog",
     ],
 )

@@ -32,7 +32,7 @@ def test_files_follow_the_provider(project: Path) -> None:
     assert not (project / ".github").exists()
     assert (project / ".gitlab" / "CODEOWNERS").read_text().strip().endswith("* @ml-platform")
     score = (project / "docs" / "ml-test-score.md").read_text()
-    assert "`.gitlab-ci.yml`" in score and ".github" not in score
+    assert "`.gitlab-ci.yml#tests`" in score and ".github" not in score
     assert ".github" not in (project / "docs" / "ONBOARDING.md").read_text()
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
+from typing import Any
 
 from ._shared import _line_of, _rel
+from .ci import _gitlab_jobs
 from .engine import Check, Evidence
+from .fixtures import GITLAB_CI, parse_yaml
 
 
 class Docs(Check):
@@ -37,18 +41,7 @@ def _documents(root: Path) -> list[Evidence]:
         "docs/ml-test-score.md",
         "docs/ONBOARDING.md",
     ]
-    found = [Evidence(path, None, "missing") for path in needed if not (root / path).is_file()]
-    score = root / "docs" / "ml-test-score.md"
-    if score.is_file():
-        rows = re.findall(r"^\| (\d+) \|.*\| `([^`]+)` \|$", score.read_text(), re.MULTILINE)
-        if len(rows) != 28:
-            found.append(Evidence("docs/ml-test-score.md", None, f"{len(rows)} of 28 items"))
-        found += [
-            Evidence("docs/ml-test-score.md", None, f"evidence {path} does not exist")
-            for _, path in rows
-            if not (root / path).exists()
-        ]
-    return found
+    return [Evidence(path, None, "missing") for path in needed if not (root / path).is_file()]
 
 
 class GP602(Docs):
@@ -70,3 +63,113 @@ class GP602(Docs):
                         Evidence(_rel(root, document), _line_of(text, f"]({target}"), f"broken link {target}")
                     )
         return found
+
+
+SCORE = "docs/ml-test-score.md"
+READINESS = "docs/operational-readiness-review.md"
+# Evidence, written in backticks: `tests/test_x.py::test_name` (a test function, or
+# `::Class::method`), `.github/workflows/ci.yml#job` or `.gitlab-ci.yml#job` (a CI job),
+# `alert:Name` (an alerting rule), or a plain repository path (a file that exists).
+# Tests, jobs and alerts run by themselves; a plain path is a document or a config.
+TEST_EVIDENCE = re.compile(r"^(?P<path>[\w./-]+\.py)::(?P<name>[\w:]+)$")
+JOB_EVIDENCE = re.compile(r"^(?P<path>[\w./-]+\.ya?ml)#(?P<job>[\w.-]+)$")
+ALERT_EVIDENCE = re.compile(r"^alert:(?P<name>\w+)$")
+EVIDENCE_SYNTAX = re.compile(r"`((?:alert:\w+)|(?:[\w./-]+\.py::[\w:]+)|(?:[\w./-]+\.ya?ml#[\w.-]+))`")
+
+
+class GP603(Docs):
+    """Claims name evidence that resolves"""
+
+    why = (
+        "An 'automated' item of the ML Test Score or a readiness claim is only as good as the "
+        "test, CI job or alert behind it; one that names nothing, or something deleted, is a "
+        "claim nobody checks."
+    )
+    fix = (
+        "Point each claim at its evidence: `tests/test_x.py::test_name`, "
+        "`.github/workflows/ci.yml#job` (or `.gitlab-ci.yml#job`), `alert:Name`, or a file "
+        "path; mark an item `manual` when only a person checks it."
+    )
+    requires = frozenset({"GP601"})
+    paths = (SCORE, READINESS)
+
+    @staticmethod
+    def check(root: Path, alerts: list[tuple[Path, dict[str, Any]]]) -> list[Evidence]:
+        alert_names = {str(rule["alert"]) for _, rule in alerts}
+        found = _score_claims(root, alert_names)
+        text = (root / READINESS).read_text()
+        for number, line in enumerate(text.splitlines(), 1):
+            for item in EVIDENCE_SYNTAX.findall(line):
+                if problem := resolve_evidence(root, item, alert_names):
+                    found.append(Evidence(READINESS, number, f"evidence {item}: {problem}"))
+        return found
+
+
+def _score_claims(root: Path, alert_names: set[str]) -> list[Evidence]:
+    text = (root / SCORE).read_text()
+    rows = [
+        (number, [cell.strip() for cell in line.strip().strip("|").split(" | ")])
+        for number, line in enumerate(text.splitlines(), 1)
+        if re.match(r"^\| \d+ \|", line)
+    ]
+    found = []
+    if len(rows) != 28:
+        found.append(Evidence(SCORE, None, f"{len(rows)} of 28 items"))
+    for number, cells in rows:
+        if len(cells) != 5:
+            found.append(Evidence(SCORE, number, f"item {cells[0]}: {len(cells)} columns, not 5"))
+            continue
+        item, state, evidence = cells[0], cells[3], re.findall(r"`([^`]+)`", cells[4])
+        if not evidence:
+            found.append(Evidence(SCORE, number, f"item {item} names no evidence"))
+        for each in evidence:
+            if problem := resolve_evidence(root, each, alert_names):
+                found.append(Evidence(SCORE, number, f"item {item}: evidence {each}: {problem}"))
+        runs = [
+            e for e in evidence if TEST_EVIDENCE.match(e) or JOB_EVIDENCE.match(e) or ALERT_EVIDENCE.match(e)
+        ]
+        if state == "automated" and not runs:
+            found.append(
+                Evidence(SCORE, number, f"item {item} is 'automated' but names no test, CI job or alert")
+            )
+    return found
+
+
+def resolve_evidence(root: Path, evidence: str, alert_names: set[str]) -> str | None:
+    """Why `evidence` does not resolve in the repository at `root`, or None when it does."""
+    if match := ALERT_EVIDENCE.match(evidence):
+        return None if match["name"] in alert_names else "no alerting rule of that name"
+    if match := TEST_EVIDENCE.match(evidence):
+        return _python_definition(root / match["path"], match["name"].split("::"))
+    if match := JOB_EVIDENCE.match(evidence):
+        return _ci_job(root, match["path"], match["job"])
+    return None if (root / evidence).exists() else "does not exist"
+
+
+def _python_definition(path: Path, names: list[str]) -> str | None:
+    """Whether `names` (a function, or a class and its method) is defined in `path`, read with ast."""
+    if not path.is_file():
+        return "the file does not exist"
+    try:
+        body: list[ast.stmt] = ast.parse(path.read_text()).body
+    except SyntaxError as error:
+        return f"the file does not parse ({error.msg}, line {error.lineno})"
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    for name in names:
+        node = next((n for n in body if isinstance(n, kinds) and n.name == name), None)
+        if node is None:
+            return f"no {name} defined there"
+        body = node.body
+    return None
+
+
+def _ci_job(root: Path, relative: str, job: str) -> str | None:
+    """Whether the CI file `relative` defines the job `job` (GitHub Actions or GitLab CI)."""
+    path = root / relative
+    if not path.is_file():
+        return "the file does not exist"
+    data = parse_yaml(path.read_text())
+    if not isinstance(data, dict):
+        return "the file is not a YAML mapping"
+    jobs = _gitlab_jobs(data) if relative == GITLAB_CI else data.get("jobs") or {}
+    return None if job in jobs else "no job of that name"
