@@ -204,15 +204,38 @@ def test_foreign_repo_gets_a_report_of_what_is_missing(scaffold: Scaffold, tmp_p
     assert results["GP401"]["status"] == "fail"  # the SLO file does not need the rules
 
 
-def test_an_unknown_serving_mode_fails_instead_of_passing_as_online(
+def test_an_unknown_serving_mode_fails_once_instead_of_passing_as_online(
     scaffold: Scaffold, project: Path
 ) -> None:
     answers = project / ".copier-answers.yml"
     answers.write_text(answers.read_text().replace("serving: online", "serving: realtime"))
     results = _results(scaffold("check", str(project), "--format", "json"))
+    assert results["GP101"]["status"] == "fail"
+    assert "serving is 'realtime'" in json.dumps(results["GP101"]["evidence"])
     for check_id in ("GP303", "GP401", "GP405", "GP406"):
+        assert results[check_id]["status"] == "skip"
+        assert "serving mode 'realtime' is unknown" in json.dumps(results[check_id]["evidence"])
+
+
+def test_broken_files_fail_their_check_in_one_line_naming_file_and_line(
+    scaffold: Scaffold, project: Path
+) -> None:
+    values = next(project.glob("deploy/helm/*/values.yaml"))
+    values.write_text(values.read_text() + "broken: [unclosed\n")
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    workflow.write_text("jobs: {\n")
+    (project / "monitoring" / "slo.yaml").write_text("- a list\n")
+    results = _results(scaffold("check", str(project), "--format", "json"))
+    values_rel = str(values.relative_to(project))
+    for check_id, path, message in [
+        ("GP301", values_rel, "not valid YAML"),
+        ("GP501", ".github/workflows/ci.yml", "not valid YAML"),
+        ("GP401", "monitoring/slo.yaml", "must be a mapping, not list"),
+    ]:
+        [evidence] = results[check_id]["evidence"]
         assert results[check_id]["status"] == "fail"
-        assert "unknown serving mode 'realtime'" in json.dumps(results[check_id]["evidence"])
+        assert evidence["path"] == path and message in evidence["message"], evidence  # type: ignore[index]
+        assert "\n" not in evidence["message"] and "crashed" not in evidence["message"]  # type: ignore[index]
 
 
 def test_network_checks_run_only_when_asked(scaffold: Scaffold, default_project: Path) -> None:

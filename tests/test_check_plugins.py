@@ -56,14 +56,51 @@ class ACME102(Acme):
         return [] if "costCentre" in chart_values else ["values.yaml has no costCentre"]
 
 
+class ACME103(Acme):
+    """The image passed hadolint"""
+
+    why = "Needs a tools-tier check first."
+    requires = frozenset({"GP802"})
+
+    @staticmethod
+    def check() -> list[Evidence]:
+        return []
+
+
 def checks():
-    return [ACME101, ACME102]
+    return [ACME101, ACME102, ACME103]
 
 
 def oncall_owner(root: Path) -> str | None:
     rota = root / "docs" / "ONCALL.md"
     return rota.read_text().strip() if rota.is_file() else None
 '''
+
+
+LOOP = """
+from scaffold.checks import Check
+
+
+class LOOP101(Check):
+    \"\"\"One half of a loop\"\"\"
+
+    family = "loop"
+    requires = frozenset({"LOOP102"})
+
+    @staticmethod
+    def check() -> list[str]:
+        return []
+
+
+class LOOP102(LOOP101):
+    \"\"\"The other half\"\"\"
+
+    requires = frozenset({"LOOP101"})
+
+
+def checks():
+    return [LOOP101, LOOP102]
+"""
 
 
 def _package(folder: Path, name: str, module: str, body: str, entry_points: str) -> Path:
@@ -118,8 +155,16 @@ def plugin_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "raise RuntimeError('this plugin cannot load')\n",
         '[project.entry-points."scaffold.checks"]\nbroken = "broken_checks:checks"\n',
     )
+    loop = _package(
+        base / "loop",
+        "loop-checks",
+        "loop_checks",
+        LOOP,
+        '[project.entry-points."scaffold.checks"]\nloop = "loop_checks:checks"\n',
+    )
+    packages = [str(acme), str(broken), str(loop)]
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", str(acme), str(broken)],
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", *packages],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if install.returncode != 0 and "no such option: --python" in install.stderr:
@@ -152,11 +197,18 @@ def test_plugin_checks_run_fail_and_pass(plugin_python: Path, repo: Path) -> Non
     assert results["ACME101"]["url"] == "https://platform.acme.example/checks"
     assert results["ACME102"]["status"] == "fail" and results["ACME102"]["requires"] == ["GP300"]
     assert all(results[f"GP{n}"]["status"] == "pass" for n in (101, 301, 402)), "built-ins still run"
-    assert report["plugin_errors"] == [
-        {"plugin": "broken", "message": "RuntimeError: this plugin cannot load"}
+    assert report["plugin_errors"][0] == {
+        "plugin": "broken (broken-checks)",
+        "message": "RuntimeError: this plugin cannot load",
+    }
+    assert [e["message"] for e in report["plugin_errors"][1:]] == [
+        "checks require each other: LOOP101 -> LOOP102 -> LOOP101"
     ]
+    assert not any(r["id"].startswith("LOOP") for r in report["results"]), "checks in a loop never run"
+    gated = results["ACME103"]
+    assert gated["status"] == "skip" and "tools tier: add --deep" in gated["evidence"][0]["message"]
     assert result.returncode == 1
-    assert "plugin broken failed to load" in result.stderr
+    assert "plugin broken (broken-checks): RuntimeError" in result.stderr
 
     (repo / "docs" / "ONCALL.md").write_text("fraud-ml\n")
     values = next((repo / "deploy" / "helm").glob("*/values.yaml"))
@@ -170,7 +222,7 @@ def test_plugin_checks_are_selected_ignored_and_gated(plugin_python: Path, repo:
     only = json.loads(
         _scaffold(plugin_python, "check", str(repo), "--select", "ACME", "--format", "json").stdout
     )
-    assert [r["id"] for r in only["results"]] == ["ACME101", "ACME102"]
+    assert [r["id"] for r in only["results"]] == ["ACME101", "ACME102", "ACME103"]
     ignored = _scaffold(plugin_python, "check", str(repo), "--ignore", "ACME101", "--format", "json")
     assert "ACME101" not in {r["id"] for r in json.loads(ignored.stdout)["results"]}
     shutil.rmtree(repo / "deploy")  # the prerequisite GP300 fails: ACME102 is skipped, not failed
@@ -193,7 +245,7 @@ def test_plugin_checks_are_documented_listed_and_explained(
     page = (docs / "checks.md").read_text()
     assert '<a id="acme101"></a>' in page and "## ACME101: An on-call rota file names the team" in page
     assert "**Plugin:** acme" in page and "**Docs:** <https://platform.acme.example/checks>" in page
-    assert "plugin `broken` failed to load" in page
+    assert "plugin `broken (broken-checks)` failed to load" in page
     listed = json.loads(_scaffold(plugin_python, "check", "--list", "--format", "json").stdout)
     origins = {c["id"]: c["origin"] for c in listed["checks"]}
     assert origins["ACME102"] == "acme" and origins["GP301"] == "scaffold"
@@ -205,6 +257,9 @@ def test_plugin_checks_are_documented_listed_and_explained(
 
 def test_fleet_status_counts_plugin_checks(plugin_python: Path, repo: Path) -> None:
     status = _scaffold(plugin_python, "fleet", "status", str(repo.parent), "--format", "json")
-    assert status.returncode == 0, status.stderr
-    [record] = json.loads(status.stdout)["repos"]
+    assert status.returncode == 1, "a broken plugin fails the fleet status too"
+    report = json.loads(status.stdout)
+    [record] = report["repos"]
     assert {"ACME101", "ACME102"} <= set(record["failing"])
+    assert report["plugin_errors"][0]["plugin"] == "broken (broken-checks)"
+    assert "plugin broken (broken-checks)" in status.stderr

@@ -11,8 +11,8 @@
 
 from __future__ import annotations
 
+import argparse
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -287,14 +287,25 @@ def write(docs: Path) -> list[Path]:
     return changed
 
 
-if __name__ == "__main__":
-    arguments = sys.argv[1:]
-    if "--plugins" in arguments:  # only the checks page, with the installed plugins' checks
-        arguments.remove("--plugins")
-        out = Path(arguments[0]) if arguments else Path("docs")
+def main(argv: list[str] | None = None) -> None:
+    """`python -m scaffold.docgen [--plugins] [DIR]`: write the reference pages into DIR."""
+    parser = argparse.ArgumentParser(prog="python -m scaffold.docgen", description=main.__doc__)
+    parser.add_argument(
+        "docs", nargs="?", type=Path, default=Path("docs"), help="the docs folder (default: docs)"
+    )
+    parser.add_argument(
+        "--plugins", action="store_true", help="only the checks page, with the installed plugins' checks"
+    )
+    arguments = parser.parse_args(argv)
+    out: Path = arguments.docs
+    out.mkdir(parents=True, exist_ok=True)
+    if arguments.plugins:
         (out / "checks.md").write_text(checks_page(plugins=True))
         print(f"updated {out / 'checks.md'}")
-    else:
-        out = Path(arguments[0]) if arguments else Path("docs")
-        for page in write(out):
-            print(f"updated {page}")
+        return
+    for page in write(out):
+        print(f"updated {page}")
+
+
+if __name__ == "__main__":
+    main()

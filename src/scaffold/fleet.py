@@ -18,7 +18,7 @@ import yaml
 from packaging.version import Version
 
 from . import fleet_cache
-from .checks import Check, Registry, load, run
+from .checks import Check, PluginError, Registry, load, run
 from .checks.fixtures import catalog, entity_ref
 from .errors import BusyError, ScaffoldError
 from .gitutil import git
@@ -99,10 +99,10 @@ def status_of(path: Path, checks: list[type[Check]], registry: Registry, cache: 
         head = oid if oid != "(initial)" else ""
     except ScaffoldError as error:
         repo.error = str(error)
-    identity = [(c.id, registry.origin[c.id]) for c in checks] + sorted(registry.plugins.items())
-    current = fleet_cache.key(head, identity) if cache and head and not repo.dirty else None
-    fields = fleet_cache.load(path, current) if current else None
-    if fields is None:
+    identity = [(c.id, registry.origin[c.id]) for c in checks] + [("code", fingerprint(registry))]
+    current = fleet_cache.key(head, identity) if head and not repo.dirty else None
+    fields = fleet_cache.load(path, current) if current and cache else None
+    if fields is None:  # checked now; also without the cache, whose entry this refreshes
         fields = _committed_state(path, checks, registry)
         if current:
             fleet_cache.store(path, current, fields)
@@ -143,6 +143,14 @@ def _registry() -> Registry:
     return load()  # once per worker process
 
 
+@lru_cache(maxsize=1)
+def fingerprint(registry: Registry) -> str:
+    """The loaded checks' code, hashed once per process (part of the cache key)."""
+    from .checks.registry import fingerprint as of
+
+    return of(registry)
+
+
 def _status_static(path: Path, cache: bool = True) -> RepoStatus:
     registry = _registry()
     return status_of(path, registry.select(None, None, {"static"}), registry, cache)
@@ -171,11 +179,16 @@ def summarize(repos: list[RepoStatus]) -> dict[str, object]:
     }
 
 
-def render_status(repos: list[RepoStatus], fmt: Literal["json", "markdown", "html"]) -> str:
+def render_status(
+    repos: list[RepoStatus], fmt: Literal["json", "markdown", "html"], errors: list[PluginError] | None = None
+) -> str:
     """The fleet report as JSON, Markdown or a self-contained HTML page with a version chart."""
     summary = summarize(repos)
     if fmt == "json":
-        return json.dumps({"repos": [asdict(r) for r in repos], "summary": summary}, indent=2)
+        broken = [asdict(e) for e in errors or []]
+        return json.dumps(
+            {"repos": [asdict(r) for r in repos], "summary": summary, "plugin_errors": broken}, indent=2
+        )
     if fmt == "markdown":
         lines = ["| repo | version | behind | score | failing | dirty | last update |", "|" + " --- |" * 7]
         for r in repos:

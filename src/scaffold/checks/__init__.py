@@ -32,9 +32,12 @@ def docs_url(check: type[Check]) -> str:
     return f"{base}/checks/#{check.id.lower()}" if base else f"docs/{DOCS_PAGE}#{check.id.lower()}"
 
 
-def run(root: Path, checks: Iterable[type[Check]], registry: Registry) -> list[Result]:
-    """Run `checks` on the repository at `root` with `registry`'s fixtures and prerequisites."""
-    return _run(root, checks, registry.checks, registry.fixtures, docs_url)
+def run(
+    root: Path, checks: Iterable[type[Check]], registry: Registry, tiers: Iterable[Tier] = ("static",)
+) -> list[Result]:
+    """Run `checks` on the repository at `root` with `registry`'s fixtures and prerequisites
+    (a prerequisite outside `tiers` is not run; what needs it is skipped, saying so)."""
+    return _run(root, checks, registry.checks, registry.fixtures, docs_url, tiers)
 
 
 def check_repo(
@@ -45,7 +48,7 @@ def check_repo(
 ) -> list[Result]:
     """Load the registry (with plugins) and run the selected checks of `tiers` on `root`."""
     registry = load()
-    return run(root, registry.select(select, ignore, set(tiers)), registry)
+    return run(root, registry.select(select, ignore, set(tiers)), registry, tiers)
 
 
 __all__ = [

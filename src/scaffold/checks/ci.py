@@ -9,7 +9,7 @@ from typing import Any
 
 from ._shared import _installed, _line_of, _rel, _run_tool
 from .engine import Check, Evidence, Outcome
-from .fixtures import GITLAB_CI, parse_yaml
+from .fixtures import GITLAB_CI, document
 
 
 class CI(Check):
@@ -47,8 +47,8 @@ class GP501(CI):
             return _gitlab_pipeline(root)
         found = []
         for path in workflows:
-            rel, text = _rel(root, path), path.read_text()
-            data = parse_yaml(text) or {}
+            rel, text = _rel(root, path), path.read_text(errors="replace")
+            data = document(root, path)
             if "permissions" not in data:
                 found.append(Evidence(rel, None, "no top-level permissions"))
             for name, job in (data.get("jobs") or {}).items():
@@ -84,8 +84,8 @@ def _gitlab_jobs(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _gitlab_pipeline(root: Path) -> list[Evidence]:
-    text = (root / GITLAB_CI).read_text()
-    data = parse_yaml(text) or {}
+    text = (root / GITLAB_CI).read_text(errors="replace")
+    data = document(root, root / GITLAB_CI)
     found = []
     default_timeout = "timeout" in (data.get("default") or {})
     templates = {
@@ -135,7 +135,7 @@ class GP502(CI):
     def check(root: Path, ci_provider: str, workflows: list[Path]) -> list[Evidence]:
         if ci_provider == "gitlab":
             return _gitlab_deploy(root)
-        text = "\n".join(p.read_text() for p in workflows)
+        text = "\n".join(p.read_text(errors="replace") for p in workflows)
         needed = {
             "environment: production": "a production environment",
             "--atomic": "helm upgrade --atomic",
@@ -149,8 +149,8 @@ class GP502(CI):
 
 
 def _gitlab_deploy(root: Path) -> list[Evidence]:
-    text = (root / GITLAB_CI).read_text()
-    jobs = _gitlab_jobs(parse_yaml(text) or {})
+    text = (root / GITLAB_CI).read_text(errors="replace")
+    jobs = _gitlab_jobs(document(root, root / GITLAB_CI))
     production = [
         job
         for job in jobs.values()

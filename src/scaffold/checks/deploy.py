@@ -8,7 +8,7 @@ from typing import Any
 
 from ._shared import _rel, _templates_contain
 from .engine import Check, Evidence, SkipCheck
-from .fixtures import parse_yaml
+from .fixtures import document
 
 
 class Deploy(Check):
@@ -42,7 +42,7 @@ class GP301(Deploy):
     @staticmethod
     def check(root: Path, chart: Path, chart_values: dict[str, Any]) -> list[Evidence]:
         rel = _rel(root, chart)
-        meta = parse_yaml((chart / "Chart.yaml").read_text()) or {}
+        meta = document(root, chart / "Chart.yaml")
         found = []
         if meta.get("apiVersion") != "v2":
             found.append(Evidence(f"{rel}/Chart.yaml", None, "apiVersion must be v2"))

@@ -98,6 +98,7 @@ class Fixtures:
 
     def __init__(self, root: Path, providers: Mapping[str, Callable[..., Any]]) -> None:
         self._providers = providers
+        self.root = root
         self._values: dict[str, Any] = {"root": root}
         self._errors: dict[str, BaseException] = {}
         self._computing: set[str] = set()
@@ -130,33 +131,65 @@ class Fixtures:
         return function(**{name: self.get(name) for name in names})
 
 
-def _normalise(value: Any) -> Outcome:
-    """A check's return value as (status, evidence)."""
+def _normalise(value: Any, root: Path) -> Outcome:
+    """A check's return value as (status, evidence), paths repo-relative and lines >= 1."""
     if isinstance(value, tuple) and len(value) == 2 and value[0] in ("pass", "fail", "skip"):
-        return value[0], list(value[1])
-    items = list(value or [])
-    evidence = [item if isinstance(item, Evidence) else Evidence(".", None, str(item)) for item in items]
-    return ("fail" if evidence else "pass"), evidence
+        status, items = value[0], list(value[1])
+    else:
+        items = [value] if isinstance(value, str | Evidence) else list(value or [])
+        status = "fail" if items else "pass"
+    return status, [_evidence(item, root) for item in items]
+
+
+def _evidence(item: Any, root: Path) -> Evidence:
+    if not isinstance(item, Evidence):
+        return Evidence(".", None, str(item))
+    path = Path(item.path)
+    if path.is_absolute():
+        path = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
+    line = item.line if isinstance(item.line, int) and item.line >= 1 else None
+    return Evidence(path.as_posix() or ".", line, item.message)
+
+
+def cycles(every: Mapping[str, type[Check]]) -> list[str]:
+    """Checks whose `requires` lead back to themselves (each cycle once, as `A -> B -> A`)."""
+    found: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(check_id: str, path: tuple[str, ...]) -> None:
+        state[check_id] = 1
+        for needed in sorted(every[check_id].requires):
+            if needed not in every:
+                continue
+            if state.get(needed) == 1:
+                found.append(" -> ".join((*path[path.index(needed) :], needed)))
+            elif needed not in state:
+                visit(needed, (*path, needed))
+        state[check_id] = 2
+
+    for check_id in sorted(every):
+        if check_id not in state:
+            visit(check_id, (check_id,))
+    return found
 
 
 def order(checks: Iterable[type[Check]], every: Mapping[str, type[Check]]) -> list[type[Check]]:
-    """`checks` and everything they require, prerequisites first, otherwise by id."""
+    """`checks` and everything they require, prerequisites first, otherwise by id (no cycles:
+    the registry refuses checks that require each other)."""
     ordered: list[type[Check]] = []
     seen: set[str] = set()
 
-    def visit(item: type[Check], path: tuple[str, ...]) -> None:
+    def visit(item: type[Check]) -> None:
         if item.id in seen:
             return
-        if item.id in path:
-            raise FixtureError(f"checks require each other: {' -> '.join((*path, item.id))}")
+        seen.add(item.id)
         for needed in sorted(item.requires):
             if needed in every:
-                visit(every[needed], (*path, item.id))
-        seen.add(item.id)
+                visit(every[needed])
         ordered.append(item)
 
     for item in sorted(checks, key=lambda c: c.id):
-        visit(item, ())
+        visit(item)
     return ordered
 
 
@@ -166,15 +199,24 @@ def run(
     every: Mapping[str, type[Check]],
     providers: Mapping[str, Callable[..., Any]],
     docs_url: Callable[[type[Check]], str],
+    tiers: Iterable[Tier] = TIERS,
 ) -> list[Result]:
-    """Run `checks` on `root` (their prerequisites too, reported only when asked for)."""
+    """Run `checks` on `root` (their prerequisites too, reported only when asked for).
+
+    A prerequisite of a tier that is not enabled is not run: the checks needing it skip.
+    """
     wanted = {item.id for item in checks}
+    enabled = set(tiers) | {item.tier for item in checks}
     fixtures = Fixtures(root, providers)
-    statuses: dict[str, Status] = {}
+    statuses: dict[str, Outcome] = {}
     results: list[Result] = []
     for item in order(checks, every):
+        if item.id not in wanted and item.tier not in enabled:
+            flag = {"tools": "--deep", "network": "--network"}.get(item.tier, "")
+            statuses[item.id] = ("skip", [Evidence(".", None, f"{item.tier} tier: add {flag}")])
+            continue
         status, evidence = _run_one(item, fixtures, statuses, every)
-        statuses[item.id] = status
+        statuses[item.id] = (status, evidence)
         if item.id in wanted:
             results.append(
                 Result(
@@ -194,18 +236,21 @@ def run(
 
 
 def _run_one(
-    item: type[Check], fixtures: Fixtures, statuses: Mapping[str, Status], every: Mapping[str, type[Check]]
+    item: type[Check], fixtures: Fixtures, statuses: Mapping[str, Outcome], every: Mapping[str, type[Check]]
 ) -> Outcome:
     for needed in sorted(item.requires):
         if needed not in every:
             return "skip", [Evidence(".", None, f"requires {needed}, which is not installed")]
-        if statuses.get(needed) != "pass":
-            return "skip", [Evidence(".", None, f"requires {needed}, which did not pass")]
+        status, evidence = statuses.get(needed, ("skip", []))
+        if status != "pass":
+            why = f" ({evidence[0].message})" if status == "skip" and evidence else ""
+            return "skip", [Evidence(".", None, f"requires {needed}, which did not pass{why}")]
     try:
-        return _normalise(fixtures.call(item.check))
+        return _normalise(fixtures.call(item.check), fixtures.root)
     except SkipCheck as reason:
         return "skip", [Evidence(".", None, str(reason))]
     except Failed as problem:
-        return "fail", [problem.evidence]
+        return "fail", [_evidence(problem.evidence, fixtures.root)]
     except Exception as error:  # noqa: BLE001 - a broken repo or check must not crash the report
-        return "fail", [Evidence(".", None, f"check crashed: {type(error).__name__}: {error}")]
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return "fail", [Evidence(".", None, f"error in {item.id}: {type(error).__name__}: {first}")]

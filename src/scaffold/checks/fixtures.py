@@ -6,6 +6,7 @@ files only; they never import or execute the repository's code.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import yaml
 
 from ..leftovers import Leftover, find_leftovers
-from .engine import Evidence, Failed
+from .engine import Evidence, Failed, SkipCheck
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster
 SERVING_MODES = ("online", "batch", "streaming")
@@ -23,6 +24,31 @@ GITLAB_CI = ".gitlab-ci.yml"
 def parse_yaml(text: str) -> Any:
     """YAML through libyaml when it is there."""
     return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+
+
+def document(root: Path, path: Path, shape: type = dict) -> Any:
+    """A YAML (or JSON) file of the repository, parsed; a broken one fails the check reading
+    it with the file, the line and the problem (never a traceback)."""
+    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise Failed(Evidence(rel, None, "is not UTF-8 text")) from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else parse_yaml(text)
+    except json.JSONDecodeError as error:
+        raise Failed(Evidence(rel, error.lineno, f"not valid JSON: {error.msg}; fix the syntax")) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or "unreadable"
+        line = mark.line + 1 if mark is not None else None
+        raise Failed(Evidence(rel, line, f"not valid YAML: {problem}; fix the syntax")) from None
+    if data is None:
+        return shape()
+    if not isinstance(data, shape):
+        expected = "a mapping" if shape is dict else "a list"
+        raise Failed(Evidence(rel, None, f"must be {expected}, not {type(data).__name__}"))
+    return data
 
 
 def answers(root: Path) -> dict[str, Any]:
@@ -35,10 +61,17 @@ def answers(root: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+CHART_PLACES = ("deploy/helm/*/Chart.yaml", "charts/*/Chart.yaml", "chart/Chart.yaml", "helm/*/Chart.yaml")
+
+
 def chart(root: Path) -> Path | None:
-    """The Helm chart's folder: deploy/helm/<name>, else the first chart anywhere."""
-    charts = sorted(root.glob("deploy/helm/*/Chart.yaml")) or sorted(root.glob("**/Chart.yaml"))
-    return charts[0].parent if charts else None
+    """The Helm chart's folder: deploy/helm/<name>, else a chart where charts usually live
+    (never one inside a virtualenv or vendored dependency)."""
+    for place in CHART_PLACES:
+        charts = sorted(root.glob(place))
+        if charts:
+            return charts[0].parent
+    return None
 
 
 def chart_templates(chart: Path | None) -> str:
@@ -48,29 +81,22 @@ def chart_templates(chart: Path | None) -> str:
     return "\n".join(p.read_text() for p in sorted((chart / "templates").glob("*.yaml")))
 
 
-def chart_values(chart: Path | None) -> dict[str, Any]:
+def chart_values(root: Path, chart: Path | None) -> dict[str, Any]:
     """The chart's values.yaml (empty without one)."""
     path = chart / "values.yaml" if chart is not None else None
-    data = parse_yaml(path.read_text()) if path is not None and path.is_file() else {}
-    return data if isinstance(data, dict) else {}
+    return document(root, path) if path is not None and path.is_file() else {}
 
 
 def serving(answers: dict[str, Any], chart_templates: str) -> str:
     """How the repo serves predictions: its recorded answer, else what its chart deploys.
 
-    An answer that is not a known mode fails the checks that depend on it (never a silent
-    fallback to online).
+    An answer that is not a known mode is GP101's failure; the checks that depend on the
+    mode skip, saying so (never a silent fallback to online).
     """
     recorded = answers.get("serving")
     if recorded is not None:
         if recorded not in SERVING_MODES:
-            raise Failed(
-                Evidence(
-                    ".copier-answers.yml",
-                    None,
-                    f"unknown serving mode {recorded!r} (expected {', '.join(SERVING_MODES)})",
-                )
-            )
+            raise SkipCheck(f"the serving mode {recorded!r} is unknown (GP101 reports it)")
         return str(recorded)
     if "kind: CronJob" in chart_templates:
         return "batch"
@@ -87,18 +113,23 @@ def rules_files(root: Path) -> list[Path]:
     return [path for path in found if ".test." not in path.name]
 
 
-def rule_groups(rules_files: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
+def rule_groups(root: Path, rules_files: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
     """(file, group) for every rule group."""
     groups: list[tuple[Path, dict[str, Any]]] = []
     for path in rules_files:
-        data = parse_yaml(path.read_text()) or {}
-        groups += [(path, group) for group in data.get("groups", [])]
+        found = document(root, path).get("groups") or []
+        groups += [(path, group) for group in found if isinstance(group, dict)]
     return groups
 
 
 def alerts(rule_groups: list[tuple[Path, dict[str, Any]]]) -> list[tuple[Path, dict[str, Any]]]:
     """(file, rule) for every alerting rule."""
-    return [(path, rule) for path, group in rule_groups for rule in group.get("rules", []) if "alert" in rule]
+    return [
+        (path, rule)
+        for path, group in rule_groups
+        for rule in group.get("rules") or []
+        if isinstance(rule, dict) and "alert" in rule
+    ]
 
 
 def leftovers(root: Path) -> list[Leftover]:

@@ -22,7 +22,7 @@ from ._shared import (
     _run_tool,
 )
 from .engine import Check, Evidence, Outcome
-from .fixtures import parse_yaml
+from .fixtures import document
 
 Rules = list[tuple[Path, dict[str, Any]]]
 
@@ -64,7 +64,7 @@ class GP401(Monitoring):
         path = root / "monitoring" / "slo.yaml"
         if not path.is_file():
             return _missing("monitoring/slo.yaml", "the SLO file")
-        objectives = (parse_yaml(path.read_text()) or {}).get("objectives", {})
+        objectives = document(root, path).get("objectives") or {}
         return [
             Evidence("monitoring/slo.yaml", None, f"no {name} objective")
             for name in SLO_OBJECTIVES[serving]
@@ -89,9 +89,9 @@ class GP402(Alerting):
             line = _line_of(path.read_text(), f"alert: {name}")
             if not re.fullmatch(r"[A-Z][A-Za-z0-9]+", name):
                 found.append(Evidence(rel, line, f"{name} is not CamelCase"))
-            if "severity" not in alert.get("labels", {}):
+            if "severity" not in (alert.get("labels") or {}):
                 found.append(Evidence(rel, line, f"{name} has no severity"))
-            annotations = alert.get("annotations", {})
+            annotations = alert.get("annotations") or {}
             for key in ("summary", "description", "runbook_url"):
                 if key not in annotations:
                     found.append(Evidence(rel, line, f"{name} has no {key}"))
@@ -129,9 +129,9 @@ class GP403(Alerting):
         firing: set[str] = set()
         silent: set[str] = set()
         for path in sorted(root.glob("monitoring/**/*.test.y*ml")):
-            for test in (parse_yaml(path.read_text()) or {}).get("tests", []):
-                for case in test.get("alert_rule_test", []):
-                    (firing if case.get("exp_alerts") else silent).add(case["alertname"])
+            for test in document(root, path).get("tests") or []:
+                for case in (test or {}).get("alert_rule_test") or []:
+                    (firing if case.get("exp_alerts") else silent).add(str(case.get("alertname")))
         found = []
         for path, alert in alerts:
             name = alert["alert"]
@@ -200,7 +200,7 @@ class GP406(Monitoring):
         paths = sorted(root.glob("monitoring/dashboards/*.json"))
         if not paths:
             return _missing("monitoring/dashboards", "a Grafana dashboard")
-        data = json.loads(paths[0].read_text())
+        data = document(root, paths[0])
         rel = _rel(root, paths[0])
         found = [
             Evidence(rel, None, f"no {key}") for key in ("uid", "title", "schemaVersion") if not data.get(key)

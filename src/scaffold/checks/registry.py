@@ -13,15 +13,19 @@ checks still run.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import re
+import sys
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from . import ci, container, deploy, docs, fixtures, monitoring, repo
-from .engine import TIERS, Check, Tier
+from .engine import TIERS, Check, Tier, cycles
 
 CHECK_GROUP = "scaffold.checks"
 FIXTURE_GROUP = "scaffold.fixtures"
@@ -37,7 +41,7 @@ class PluginError:
     message: str
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: one registry per process
 class Registry:
     """Every known check by id, every fixture provider by name, and broken plugins."""
 
@@ -63,6 +67,10 @@ class Registry:
             raise ValueError(f"check {item.id} has no family")
         self.checks[item.id] = item
         self.origin[item.id] = origin
+
+    def unknown(self, ids: Iterable[str] | None) -> list[str]:
+        """The ids or prefixes that match no installed check (typos in --select/--ignore)."""
+        return [given for given in ids or [] if not any(c.startswith(given) for c in self.checks)]
 
     def select(
         self, ids: Iterable[str] | None, ignore: Iterable[str] | None, tiers: set[Tier]
@@ -107,7 +115,7 @@ def load(plugins: bool = True) -> Registry:
                 raise ValueError(f"fixture {point.name!r} is already defined")
             registry.fixtures[point.name] = provider
         except Exception as error:  # noqa: BLE001 - a broken plugin must not take the others down
-            registry.errors.append(PluginError(point.name, f"fixture: {type(error).__name__}: {error}"))
+            registry.errors.append(PluginError(_named(point), f"fixture: {type(error).__name__}: {error}"))
     for point in sorted(entry_points(group=CHECK_GROUP), key=lambda p: p.name):
         registry.plugins[point.name] = point.dist.version if point.dist is not None else "?"
         try:
@@ -119,5 +127,41 @@ def load(plugins: bool = True) -> Registry:
             for item in items:
                 registry.add(item, point.name)
         except Exception as error:  # noqa: BLE001 - a broken plugin must not take the others down
-            registry.errors.append(PluginError(point.name, f"{type(error).__name__}: {error}"))
+            registry.errors.append(PluginError(_named(point), f"{type(error).__name__}: {error}"))
+    for cycle in cycles(registry.checks):  # never run: each would wait for the other
+        members = dict.fromkeys(cycle.split(" -> "))
+        origins = sorted(
+            {registry.origin[c] for c in members if registry.origin.get(c, "scaffold") != "scaffold"}
+        )
+        for check_id in members:
+            registry.checks.pop(check_id, None)
+        registry.errors.append(
+            PluginError(", ".join(origins) or "scaffold", f"checks require each other: {cycle}")
+        )
     return registry
+
+
+def _named(point: Any) -> str:
+    """An entry point as `name (distribution)`, so a platform team knows which package to fix."""
+    return f"{point.name} ({point.dist.name})" if point.dist is not None else str(point.name)
+
+
+def fingerprint(registry: Registry) -> str:
+    """What the loaded checks and fixtures are: their ids, origins and source files' contents.
+
+    Part of the fleet cache key, so a changed check (an editable install, a new release of
+    the same version number) is never answered from the cache.
+    """
+    digest = hashlib.sha256()
+    modules = {item.__module__ for item in registry.checks.values()}
+    modules |= {getattr(provider, "__module__", "") for provider in registry.fixtures.values()}
+    for name in sorted(modules):
+        module = sys.modules.get(name)
+        source = getattr(module, "__file__", None)
+        digest.update(name.encode())
+        if source:
+            with suppress(OSError):
+                digest.update(Path(source).read_bytes())
+    for check_id in sorted(registry.checks):
+        digest.update(f"{check_id}={registry.origin[check_id]}".encode())
+    return digest.hexdigest()

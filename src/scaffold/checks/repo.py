@@ -11,6 +11,7 @@ from ..errors import ScaffoldError
 from ..leftovers import Leftover
 from ._shared import CODEOWNERS_PATHS, _line_of
 from .engine import Check, Evidence, Failed, Outcome
+from .fixtures import SERVING_MODES
 
 
 class Repo(Check):
@@ -31,9 +32,15 @@ class GP101(Repo):
         from ..versions import read_answers
 
         try:
-            read_answers(root)
+            recorded = read_answers(root)
         except ScaffoldError as error:
             raise Failed(Evidence(".copier-answers.yml", None, str(error))) from error
+        serving = recorded.answers.get("serving")
+        if serving is not None and serving not in SERVING_MODES:
+            modes = ", ".join(SERVING_MODES)
+            return [
+                Evidence(".copier-answers.yml", None, f"serving is {serving!r}; one of {modes} was expected")
+            ]
         return []
 
 

@@ -95,12 +95,7 @@ def as_sarif(
     """SARIF 2.1.0: one rule per check run, one result per piece of evidence of a failure."""
     rules = [_sarif_rule(r) for r in results]
     index = {r.id: n for n, r in enumerate(results)}
-    found = [
-        _sarif_result(r, evidence, index[r.id])
-        for r in results
-        if r.status == "fail"
-        for evidence in (r.evidence or [Evidence(".", None, r.title)])
-    ]
+    found = [_sarif_result(r, evidence, index[r.id], key) for r, evidence, key in _findings(results)]
     notifications = [
         {"level": "error", "message": {"text": f"plugin {e.plugin} failed to load: {e.message}"}}
         for e in errors
@@ -144,7 +139,23 @@ def _sarif_rule(result: Result) -> dict[str, Any]:
     return rule
 
 
-def _sarif_result(result: Result, evidence: Evidence, rule_index: int) -> dict[str, Any]:
+def _findings(results: Sequence[Result]) -> list[tuple[Result, Evidence, str]]:
+    """Each piece of evidence of a failure, with a fingerprint that is stable across runs and
+    line moves yet unique: the check, file and message, numbered when they repeat."""
+    seen: dict[tuple[str, str, str], int] = {}
+    found = []
+    for result in results:
+        if result.status != "fail":
+            continue
+        for evidence in result.evidence or [Evidence(".", None, result.title)]:
+            identity = (result.id, evidence.path, evidence.message)
+            seen[identity] = seen.get(identity, 0) + 1
+            material = "\0".join([*identity, str(seen[identity])])
+            found.append((result, evidence, hashlib.sha256(material.encode()).hexdigest()))
+    return found
+
+
+def _sarif_result(result: Result, evidence: Evidence, rule_index: int, fingerprint: str) -> dict[str, Any]:
     location: dict[str, Any] = {"artifactLocation": {"uri": _uri(evidence.path), "uriBaseId": "%SRCROOT%"}}
     if evidence.line:
         location["region"] = {"startLine": evidence.line}
@@ -155,7 +166,7 @@ def _sarif_result(result: Result, evidence: Evidence, rule_index: int) -> dict[s
         "kind": "fail",
         "message": {"text": f"{result.title}: {evidence.message}"},
         "locations": [{"physicalLocation": location}],
-        "partialFingerprints": {"scaffoldEvidence/v1": _fingerprint(result.id, evidence)},
+        "partialFingerprints": {"scaffoldEvidence/v1": fingerprint},
     }
 
 
@@ -165,24 +176,17 @@ def as_codequality(results: Sequence[Result]) -> list[dict[str, Any]]:
         {
             "description": f"{r.id} {r.title}: {evidence.message}",
             "check_name": r.id,
-            "fingerprint": _fingerprint(r.id, evidence),
+            "fingerprint": fingerprint,
             "severity": _CODEQUALITY_SEVERITY,
             "location": {"path": _uri(evidence.path), "lines": {"begin": evidence.line or 1}},
         }
-        for r in results
-        if r.status == "fail"
-        for evidence in (r.evidence or [Evidence(".", None, r.title)])
+        for r, evidence, fingerprint in _findings(results)
     ]
 
 
 def _uri(path: str) -> str:
     """A repo-relative path as a relative URI (the repository root for ".")."""
     return Path(path).as_posix() if path not in ("", ".") else "."
-
-
-def _fingerprint(check_id: str, evidence: Evidence) -> str:
-    """Stable across runs and line moves: the check, the file and what was found."""
-    return hashlib.sha256(f"{check_id}\0{evidence.path}\0{evidence.message}".encode()).hexdigest()
 
 
 def _where(evidence: Evidence) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
@@ -69,37 +69,48 @@ def check_command(
     reported and makes the run fail; the other checks still run.
     """
     from .. import __version__
-    from ..checks import fixtures, load, run
+    from ..checks import TIERS, Tier, fixtures, load, run
     from ..checks.report import render, summary
 
     registry = load()
-    tiers = {"static", *(["tools"] if deep else []), *(["network"] if network else [])}
-    chosen = registry.select(ids(selected), ids(ignored), tiers)  # type: ignore[arg-type]
-    if listing:
-        click.echo(_listing(registry, chosen or list(registry.checks.values()), fmt))
+    tiers: set[Tier] = {"static"}
+    tiers |= {"tools"} if deep else set()
+    tiers |= {"network"} if network else set()
+    typos = registry.unknown(ids(selected)) + registry.unknown(ids(ignored))
+    if typos:
+        _stop(f"no check is {', '.join(typos)} (`scaffold check --list` shows them)")
+    if listing:  # every tier, with a tier column
+        click.echo(_listing(registry, registry.select(ids(selected), ids(ignored), set(TIERS)), fmt))
         return
+    if not path.exists():
+        _stop(f"{path} does not exist")
     if not path.is_dir():
-        err_console.print(f"[red]error:[/red] {path} is not a directory", soft_wrap=True)
-        sys.exit(2)
+        _stop(f"{path} is not a directory")
+    chosen = registry.select(ids(selected), ids(ignored), tiers)
     if not chosen:
-        others = registry.select(ids(selected), ids(ignored), {"static", "network", "tools"})
-        hint = f" (add --network or --deep for {', '.join(c.id for c in others)})" if others else ""
-        err_console.print(f"[red]error:[/red] no check matches --select/--ignore{hint}", soft_wrap=True)
-        sys.exit(2)
+        others = ", ".join(c.id for c in registry.select(ids(selected), ids(ignored), set(TIERS)))
+        _stop(f"no check matches --select/--ignore (add --network or --deep for {others})")
     root = path.resolve()
-    results = run(root, chosen, registry)
+    results = run(root, chosen, registry, tiers)
     entity = fixtures.entity_ref(fixtures.catalog(root))
     report = render(results, fmt, version=__version__, errors=registry.errors, entity=entity)  # type: ignore[arg-type]
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(report + "\n")
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(report + "\n")
+        except OSError as error:
+            _stop(f"cannot write {output}: {error.strerror or error}")
         report = render(results, "text", version=__version__, errors=registry.errors)
+    elif fmt != "text":  # people read stderr; the text report already names broken plugins
+        for problem in registry.errors:
+            err_console.print(f"[red]error:[/red] plugin {problem.plugin}: {problem.message}", soft_wrap=True)
     click.echo(report)
-    for error in registry.errors:
-        err_console.print(
-            f"[red]error:[/red] plugin {error.plugin} failed to load: {error.message}", soft_wrap=True
-        )
     sys.exit(1 if summary(results)["fail"] or registry.errors else 0)
+
+
+def _stop(message: str) -> NoReturn:
+    err_console.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    sys.exit(2)
 
 
 def _listing(registry: Registry, chosen: list[type[Check]], fmt: str) -> str:

@@ -50,17 +50,20 @@ def fleet_status_command(root: Path | None, manifest: Path | None, fmt: str, no_
     Check results of a clean repository are cached per HEAD commit, scaffold version and
     installed checks ($SCAFFOLD_CACHE_DIR, default ~/.cache/scaffold/fleet).
     """
+    from ..checks import load
     from ..fleet import fleet_status, render_status, summarize
 
     try:
         repos = fleet_status(_fleet_paths(root, manifest), cache=not no_cache)
     except ScaffoldError as error:
         fail(error)
+    errors = load().errors  # a broken check plugin: its checks are missing from every repo
+    for problem in errors:
+        err_console.print(f"[red]error:[/red] plugin {problem.plugin}: {problem.message}", soft_wrap=True)
     if fmt != "text":
-        click.echo(
-            render_status(repos, "json" if fmt == "json" else "markdown" if fmt == "markdown" else "html")
-        )
-        return
+        kind = "json" if fmt == "json" else "markdown" if fmt == "markdown" else "html"
+        click.echo(render_status(repos, kind, errors))  # type: ignore[arg-type]
+        sys.exit(1 if errors else 0)
     table = Table("repository", "version", "behind", "score", "failing checks", "dirty", "last update")
     for r in repos:
         behind = "?" if r.behind is None else str(r.behind)
@@ -81,6 +84,7 @@ def fleet_status_command(root: Path | None, manifest: Path | None, fmt: str, no_
         f"{summary['on_latest_share']:.0%} on the latest.",
         markup=False,
     )
+    sys.exit(1 if errors else 0)
 
 
 @fleet.command("update")
