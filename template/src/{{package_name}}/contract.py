@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic_core import PydanticCustomError
 
 FeatureType = Literal["number", "integer", "boolean", "category"]
 _NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # a Python identifier: a pydantic field and a label
@@ -256,9 +257,10 @@ class Record(BaseModel):
     def _not_mostly_missing(self) -> Record:
         missing = sum(getattr(self, name) is None for name in self.feature_names)
         if missing > self.max_missing:
-            raise ValueError(
-                f"{missing} of {len(self.feature_names)} features are missing; "
-                f"at most {self.max_missing} may be"
+            raise PydanticCustomError(  # a stable error type, as the API's 422 reports it
+                "too_many_missing",
+                "{missing} of {count} features are missing; at most {allowed} may be",
+                {"missing": missing, "count": len(self.feature_names), "allowed": self.max_missing},
             )
         return self
 
