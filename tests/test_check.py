@@ -45,6 +45,7 @@ def _valid_sarif(text: str, project: Path) -> None:
         for location in result["locations"]:
             uri = location["physicalLocation"]["artifactLocation"]["uri"]
             assert not uri.startswith("/") and "://" not in uri, "locations are relative to the repository"
+            assert (project / uri).is_file(), f"code scanning annotates files only: {uri}"
 
 
 def _results(run: object) -> dict[str, dict[str, object]]:

@@ -312,7 +312,9 @@ def test_workflows_are_least_privilege_pinned_and_bounded(project: Path) -> None
 
 def test_deploy_pipeline_shape(project: Path) -> None:
     ci = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
-    assert ci["jobs"]["image"]["needs"] == ["tests", "rules", "chart"]
+    assert ci["jobs"]["image"]["needs"] == ["tests", "rules", "chart", "conformance"], (
+        "nothing ships while a check fails"
+    )
     deploy = yaml.safe_load((project / ".github/workflows/deploy.yml").read_text())
     assert deploy["jobs"]["production"]["environment"] == "production"
     assert deploy["jobs"]["production"]["needs"] == "staging"

@@ -36,14 +36,15 @@ def render(
     version: str,
     errors: Sequence[PluginError] = (),
     entity: str | None = None,
+    root: Path | None = None,
 ) -> str:
-    """Results in one of FORMATS."""
+    """Results in one of FORMATS (`root`: where findings' files are, for code annotations)."""
     if fmt == "json":
         return json.dumps(as_json(results, version=version, errors=errors, entity=entity), indent=2)
     if fmt == "sarif":
-        return json.dumps(as_sarif(results, version=version, errors=errors), indent=2)
+        return json.dumps(as_sarif(results, version=version, errors=errors, root=root), indent=2)
     if fmt == "codequality":
-        return json.dumps(as_codequality(results), indent=2)
+        return json.dumps(as_codequality(results, root=root), indent=2)
     return as_markdown(results, errors) if fmt == "markdown" else as_text(results, errors)
 
 
@@ -90,12 +91,12 @@ def as_markdown(results: Sequence[Result], errors: Sequence[PluginError] = ()) -
 
 
 def as_sarif(
-    results: Sequence[Result], *, version: str, errors: Sequence[PluginError] = ()
+    results: Sequence[Result], *, version: str, errors: Sequence[PluginError] = (), root: Path | None = None
 ) -> dict[str, Any]:
     """SARIF 2.1.0: one rule per check run, one result per piece of evidence of a failure."""
     rules = [_sarif_rule(r) for r in results]
     index = {r.id: n for n, r in enumerate(results)}
-    found = [_sarif_result(r, evidence, index[r.id], key) for r, evidence, key in _findings(results)]
+    found = [_sarif_result(r, evidence, index[r.id], key) for r, evidence, key in _findings(results, root)]
     notifications = [
         {"level": "error", "message": {"text": f"plugin {e.plugin} failed to load: {e.message}"}}
         for e in errors
@@ -139,9 +140,12 @@ def _sarif_rule(result: Result) -> dict[str, Any]:
     return rule
 
 
-def _findings(results: Sequence[Result]) -> list[tuple[Result, Evidence, str]]:
+def _findings(results: Sequence[Result], root: Path | None) -> list[tuple[Result, Evidence, str]]:
     """Each piece of evidence of a failure, with a fingerprint that is stable across runs and
-    line moves yet unique: the check, file and message, numbered when they repeat."""
+    line moves yet unique: the check, file and message, numbered when they repeat.
+
+    Code scanning and merge-request widgets annotate files only: evidence about a folder,
+    a glob or the repository itself is anchored on the README, naming its own path."""
     seen: dict[tuple[str, str, str], int] = {}
     found = []
     for result in results:
@@ -151,8 +155,18 @@ def _findings(results: Sequence[Result]) -> list[tuple[Result, Evidence, str]]:
             identity = (result.id, evidence.path, evidence.message)
             seen[identity] = seen.get(identity, 0) + 1
             material = "\0".join([*identity, str(seen[identity])])
-            found.append((result, evidence, hashlib.sha256(material.encode()).hexdigest()))
+            found.append((result, _anchored(evidence, root), hashlib.sha256(material.encode()).hexdigest()))
     return found
+
+
+def _anchored(evidence: Evidence, root: Path | None) -> Evidence:
+    if root is None or (root / evidence.path).is_file():
+        return evidence
+    anchor = next((name for name in ("README.md", ".copier-answers.yml") if (root / name).is_file()), None)
+    if anchor is None:
+        return evidence
+    where = "" if evidence.path in ("", ".") else f"{evidence.path}: "
+    return Evidence(anchor, None, f"{where}{evidence.message}")
 
 
 def _sarif_result(result: Result, evidence: Evidence, rule_index: int, fingerprint: str) -> dict[str, Any]:
@@ -170,7 +184,7 @@ def _sarif_result(result: Result, evidence: Evidence, rule_index: int, fingerpri
     }
 
 
-def as_codequality(results: Sequence[Result]) -> list[dict[str, Any]]:
+def as_codequality(results: Sequence[Result], root: Path | None = None) -> list[dict[str, Any]]:
     """GitLab's code-quality report: one issue per piece of evidence of a failure."""
     return [
         {
@@ -180,7 +194,7 @@ def as_codequality(results: Sequence[Result]) -> list[dict[str, Any]]:
             "severity": _CODEQUALITY_SEVERITY,
             "location": {"path": _uri(evidence.path), "lines": {"begin": evidence.line or 1}},
         }
-        for r, evidence, fingerprint in _findings(results)
+        for r, evidence, fingerprint in _findings(results, root)
     ]
 
 

@@ -93,7 +93,7 @@ def check_command(
     root = path.resolve()
     results = run(root, chosen, registry, tiers)
     entity = fixtures.entity_ref(fixtures.catalog(root))
-    report = render(results, fmt, version=__version__, errors=registry.errors, entity=entity)  # type: ignore[arg-type]
+    report = render(results, fmt, version=__version__, errors=registry.errors, entity=entity, root=root)  # type: ignore[arg-type]
     if output is not None:
         try:
             output.parent.mkdir(parents=True, exist_ok=True)
