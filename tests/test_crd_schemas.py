@@ -79,8 +79,9 @@ def _node() -> tuple[str, dict[str, str]]:
     versions = json.loads(probe.stdout)
     missing = [name for name in PACKAGES.values() if versions.get(name) is None]
     if missing:
+        verb = "is" if len(missing) == 1 else "are"
         pytest.skip(
-            f"{' and '.join(missing)} not installed: `npm install --prefix DIR "
+            f"{' and '.join(missing)} {verb} not installed: `npm install --prefix DIR "
             f"{' '.join(missing)}` and set SCAFFOLD_NODE_MODULES=DIR/node_modules (`.ci/run` does)"
         )
     return node, env
