@@ -71,6 +71,24 @@ def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render(tmp_path_factory.mktemp("default") / "demo-svc")
 
 
+NODE_MODULES_ENV = "SCAFFOLD_NODE_MODULES"  # where .ci/run installs the npm packages tests run
+
+
+def node_env(*packages: str) -> tuple[str, dict[str, str]]:
+    """`node` and an environment in which it resolves `packages` (npm), or skip saying how."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (`.ci/run` installs Debian's nodejs and npm)")
+    modules = Path(os.environ.get(NODE_MODULES_ENV) or ROOT / "node_modules")
+    missing = [name for name in packages if not (modules / name / "package.json").is_file()]
+    if missing:
+        pytest.skip(
+            f"not installed in {modules}: {', '.join(missing)} (`npm install --prefix DIR ...` and "
+            f"{NODE_MODULES_ENV}=DIR/node_modules; `.ci/run` does)"
+        )
+    return node, {**os.environ, "NODE_PATH": str(modules)}
+
+
 def tool(name: str) -> str:
     """Path of an external tool, or skip the test with the reason.
 

@@ -10,8 +10,6 @@ say so).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import ROOT, _bump, _git, release, render, run_scaffold, start_template_repo
+from conftest import ROOT, _bump, _git, node_env, release, render, run_scaffold, start_template_repo
 from test_generated import VARIANTS
 
 VALIDATOR = ROOT / "tests" / "backstage_validate.cjs"
@@ -43,33 +41,8 @@ def _entity(project: Path) -> dict[str, Any]:
     return entity
 
 
-def _backstage() -> tuple[str, dict[str, str]]:
-    """`node` and the environment that lets it load @backstage/catalog-model, or skip."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed (`.ci/run` installs Debian's nodejs and npm)")
-    env = dict(os.environ)
-    modules = os.environ.get("SCAFFOLD_NODE_MODULES")
-    if modules:
-        env["NODE_PATH"] = modules
-    probe = subprocess.run(
-        [node, "-e", "require.resolve('@backstage/catalog-model')"],
-        cwd=ROOT / "tests",
-        env=env,
-        capture_output=True,
-        check=False,
-        timeout=60,
-    )
-    if probe.returncode != 0:
-        pytest.skip(
-            "@backstage/catalog-model is not installed: `npm install --prefix DIR "
-            "@backstage/catalog-model` and set SCAFFOLD_NODE_MODULES=DIR/node_modules (`.ci/run` does)"
-        )
-    return node, env
-
-
 def _validate(entity: dict[str, Any]) -> subprocess.CompletedProcess[str]:
-    node, env = _backstage()
+    node, env = node_env("@backstage/catalog-model")
     return subprocess.run(
         [node, str(VALIDATOR)],
         input=json.dumps(entity),

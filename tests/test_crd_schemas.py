@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import ROOT, chart_manifests, render
+from conftest import ROOT, chart_manifests, node_env, render
 from test_generated import VARIANTS
 
 VALIDATOR = ROOT / "tests" / "crd_validate.cjs"
@@ -65,13 +63,7 @@ def _is_custom(obj: dict[str, Any]) -> bool:
 
 def _node() -> tuple[str, dict[str, str]]:
     """`node` and the environment that lets the validator find the packages, or skip."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed (`.ci/run` installs Debian's nodejs and npm)")
-    env = dict(os.environ)
-    modules = os.environ.get("SCAFFOLD_NODE_MODULES")
-    if modules:
-        env["NODE_PATH"] = modules
+    node, env = node_env(*PACKAGES.values())
     probe = subprocess.run(
         [node, str(VALIDATOR), "--versions"], env=env, capture_output=True, text=True, check=False, timeout=60
     )

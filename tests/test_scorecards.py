@@ -13,7 +13,7 @@ import pytest
 
 from scaffold.checks import load, scorecards
 
-from conftest import ROOT, run_scaffold
+from conftest import ROOT, node_env, run_scaffold
 
 NODE_MODULES_ENV = "SCAFFOLD_NODE_MODULES"  # where .ci/run installs the npm packages tests use
 
@@ -35,7 +35,7 @@ def _report(project: Path) -> dict[str, object]:
 
 
 def test_tech_insights_checks_follow_the_report(default_project: Path, tmp_path: Path) -> None:
-    modules = _node_modules("json-rules-engine")
+    node, env = node_env("json-rules-engine")
     broken = tmp_path / "svc"
     shutil.copytree(default_project, broken)
     (broken / "docs" / "runbooks" / "ModelStale.md").unlink()
@@ -44,12 +44,12 @@ def test_tech_insights_checks_follow_the_report(default_project: Path, tmp_path:
     for project in (default_project, broken):
         facts = scorecards.facts(_report(project))
         ran = subprocess.run(
-            ["node", str(ROOT / "tests" / "tech_insights_rules.cjs")],
+            [node, str(ROOT / "tests" / "tech_insights_rules.cjs")],
             input=json.dumps({"checks": checks, "facts": facts}),
             capture_output=True,
             text=True,
             check=False,
-            env={**os.environ, "NODE_PATH": str(modules)},
+            env=env,
         )
         assert ran.returncode == 0, ran.stderr
         verdicts = json.loads(ran.stdout)
