@@ -37,6 +37,8 @@ def _tree(folder: Path) -> set[str]:
         (["--data", "risk_tier=4"], "risk_tier"),
         (["--data", "license=GPL-3.0-only"], "license"),
         (["--data", "serving=telepathy"], "serving"),
+        (["--data", "model_framework=mlflow"], "needs model_registry: mlflow"),
+        (["--data", "model_framework=onnx", "--data", "model_registry=mlflow"], "onnx cannot be registered"),
         (["--data", "no_such_question=1"], "no_such_question"),
         (["--data", "missing-equals-sign"], "KEY=VALUE"),
         (["--data-file", "/no/such/answers.yml"], "answers.yml"),
