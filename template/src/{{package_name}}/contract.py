@@ -18,11 +18,19 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 FeatureType = Literal["number", "integer", "boolean", "category"]
@@ -205,7 +213,7 @@ class Contract(BaseModel):
             python_type: Any = (
                 Literal[feature.categories]
                 if feature.categories
-                else {"number": float, "integer": int, "boolean": bool}[feature.type]
+                else {"number": float, "integer": WholeNumber, "boolean": bool}[feature.type]
             )
             info = Field(
                 default=None if feature.nullable else ...,
@@ -298,6 +306,18 @@ def _where(contract: dict[str, Any], location: tuple[int | str, ...]) -> str:
         else:
             parts.append(part)
     return ".".join(parts) or "contract"
+
+
+def _whole(value: Any) -> Any:
+    """38.0 is the integer 38 (JSON Schema's `integer` includes it); 38.5 and "38" stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer feature: strict (no strings, no booleans), but a JSON number with a zero
+# fraction is the integer JSON Schema says it is, as clients and the OpenAPI promise.
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
 
 
 def parse_contract(text: str, source: str = "contract.yaml") -> Contract:
