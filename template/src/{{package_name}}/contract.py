@@ -210,15 +210,20 @@ class Contract(BaseModel):
         """The pydantic model of one record, built from the features (strict, no extras)."""
         fields: dict[str, Any] = {}
         for feature in self.features:
-            python_type: Any = (
-                Literal[feature.categories]
-                if feature.categories
-                else {"number": float, "integer": WholeNumber, "boolean": bool}[feature.type]
-            )
+            bounds: dict[str, Any] = {"ge": feature.minimum, "le": feature.maximum}
+            python_type: Any
+            if feature.categories:
+                python_type = Literal[feature.categories]
+            elif feature.type == "integer":
+                # The bounds go inside the annotated type, where the schema shows them as
+                # minimum/maximum also when the feature is nullable.
+                python_type = Annotated[int, Field(**bounds), BeforeValidator(_whole)]
+                bounds = {}
+            else:
+                python_type = {"number": float, "boolean": bool}[feature.type]
             info = Field(
                 default=None if feature.nullable else ...,
-                ge=feature.minimum,
-                le=feature.maximum,
+                **bounds,
                 description=feature.description + (f" ({feature.unit})" if feature.unit else ""),
             )
             fields[feature.name] = (python_type | None if feature.nullable else python_type, info)
@@ -313,11 +318,6 @@ def _whole(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-# An integer feature: strict (no strings, no booleans), but a JSON number with a zero
-# fraction is the integer JSON Schema says it is, as clients and the OpenAPI promise.
-WholeNumber = Annotated[int, BeforeValidator(_whole)]
 
 
 def parse_contract(text: str, source: str = "contract.yaml") -> Contract:
