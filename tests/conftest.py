@@ -89,6 +89,17 @@ def node_env(*packages: str) -> tuple[str, dict[str, str]]:
     return node, {**os.environ, "NODE_PATH": str(modules)}
 
 
+def run_node(
+    script: Path, payload: Any, *packages: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run a Node script of tests/ with `payload` as JSON on stdin (skips without node/packages)."""
+    node, env = node_env(*packages)
+    return subprocess.run(
+        [node, str(script)], input=json.dumps(payload), env=env, capture_output=True, text=True, check=False,
+        timeout=timeout,
+    )  # fmt: skip
+
+
 def tool(name: str) -> str:
     """Path of an external tool, or skip the test with the reason.
 

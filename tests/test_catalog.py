@@ -9,7 +9,6 @@ say so).
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import ROOT, _bump, _git, node_env, release, render, run_scaffold, start_template_repo
+from conftest import ROOT, _bump, _git, release, render, run_node, run_scaffold, start_template_repo
 from test_generated import VARIANTS
 
 VALIDATOR = ROOT / "tests" / "backstage_validate.cjs"
@@ -42,16 +41,7 @@ def _entity(project: Path) -> dict[str, Any]:
 
 
 def _validate(entity: dict[str, Any]) -> subprocess.CompletedProcess[str]:
-    node, env = node_env("@backstage/catalog-model")
-    return subprocess.run(
-        [node, str(VALIDATOR)],
-        input=json.dumps(entity),
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    return run_node(VALIDATOR, entity, "@backstage/catalog-model", timeout=60)
 
 
 def test_backstage_accepts_every_variants_catalog_entry(variant: Path) -> None:

@@ -19,8 +19,6 @@ from typing import Any
 from . import __version__
 
 CACHE_ENV = "SCAFFOLD_CACHE_DIR"
-# The fields of a repository's status that follow from its HEAD alone.
-CACHED_FIELDS = ("entity", "version", "last_update", "checks", "failing", "score", "recorded_error")
 
 
 def cache_dir() -> Path:
@@ -33,7 +31,8 @@ def cache_dir() -> Path:
 
 
 def key(head: str, checks: list[tuple[str, str]]) -> str:
-    """What the cached results depend on: the commit, scaffold's version, the checks run."""
+    """What the cached results depend on: the commit, scaffold's version, the checks run
+    (ids, origins and the hash of their code: `checks.registry.fingerprint`)."""
     material = json.dumps([head, __version__, sorted(checks)])
     return hashlib.sha256(material.encode()).hexdigest()
 

@@ -49,7 +49,6 @@ class Registry:
     fixtures: dict[str, Callable[..., Any]] = field(default_factory=dict)
     errors: list[PluginError] = field(default_factory=list)
     origin: dict[str, str] = field(default_factory=dict)  # check id -> "scaffold" or plugin name
-    plugins: dict[str, str] = field(default_factory=dict)  # entry point -> its distribution's version
 
     def add(self, item: Any, origin: str) -> None:
         """Register one check class; a bad or duplicate one raises ValueError."""
@@ -117,7 +116,6 @@ def load(plugins: bool = True) -> Registry:
         except Exception as error:  # noqa: BLE001 - a broken plugin must not take the others down
             registry.errors.append(PluginError(_named(point), f"fixture: {type(error).__name__}: {error}"))
     for point in sorted(entry_points(group=CHECK_GROUP), key=lambda p: p.name):
-        registry.plugins[point.name] = point.dist.version if point.dist is not None else "?"
         try:
             loaded = point.load()
             items = loaded() if inspect.isfunction(loaded) else loaded
