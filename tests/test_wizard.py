@@ -62,7 +62,15 @@ def test_wizard_groups_explains_validates_and_derives(tmp_path: Path) -> None:
         child.expect(name)
         child.send("\r")
     child.expect("Delivery")
-    for name in ("ci provider", "rollout"):
+    for name in (
+        "ci provider",
+        "cloud",
+        "image path",
+        "cluster staging",
+        "cluster production",
+        "namespace",
+        "rollout",
+    ):
         child.expect(name)
         child.send("\r")
     child.expect("Service level objectives")
@@ -141,6 +149,9 @@ def test_wizard_preset_and_long_help(tmp_path: Path) -> None:
     child.send("\r")
     child.expect("model framework")
     child.send("\r")
+    for name in ("cloud", "image path", "cluster staging", "cluster production", "namespace"):
+        child.expect(name)  # where the image goes and the clusters: no preset says
+        child.send("\r")
     child.expect("license")  # serving, registry, CI, rollout, SLOs and tier came from the preset
     child.send("\r")
     child.expect("Created")
