@@ -76,9 +76,9 @@ def _valid(combination: dict[str, Any], cycled: list[str]) -> dict[str, Any]:
     if broken is None:
         return combination
     options = choices()
-    for name in cycled:
-        if name == broken:
-            continue
+    # Another option first; the refused option's own other values last (cloud=gitlab is
+    # refused with ci_provider github, which is crossed and stays).
+    for name in [*(n for n in cycled if n != broken), *([broken] if broken in cycled else [])]:
         for value in options[name]:
             candidate = _prune({**combination, name: value})
             if _broken(candidate) is None:
@@ -103,15 +103,26 @@ def full() -> list[dict[str, Any]]:
     return result
 
 
-def defaults() -> dict[str, Any]:
-    """The default value of every option with choices."""
+def defaults(answers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The default value of every option with choices, given `answers` to the others.
+
+    A default computed from other answers (cloud's follows ci_provider) is rendered, in
+    copier.yml's order, as Copier does.
+    """
     config = _config()
-    return {name: config[name].get("default") for name in choices()}
+    env = jinja2.Environment(autoescape=False)  # noqa: S701 - defaults, not HTML
+    found: dict[str, Any] = {}
+    for name in choices():
+        default = config[name].get("default")
+        if isinstance(default, str) and "{{" in default:
+            default = env.from_string(default).render({**found, **(answers or {})})
+        found[name] = default
+    return {**found, **{k: v for k, v in (answers or {}).items() if k in found}}
 
 
 def uncovered(variants: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """Option values that none of `variants` (answers given on top of the defaults) uses."""
-    answered = [{**defaults(), **variant} for variant in variants]
+    answered = [{**defaults(variant), **variant} for variant in variants]
     missing = {}
     for name, values in choices().items():
         used = {str(variant[name]) for variant in answered}

@@ -56,7 +56,8 @@ def main() -> int:
         sys.path.insert(0, str(ROOT / "tests"))
         from test_generated import VARIANTS
 
-        combos = [{**matrix.defaults(), **dict(p.split("=", 1) for p in data)} for data in VARIANTS.values()]
+        answers = [dict(p.split("=", 1) for p in data) for data in VARIANTS.values()]
+        combos = [{**matrix.defaults(given), **given} for given in answers]
     else:
         combos = matrix.full()
     print(f"{len(combos)} combinations of {', '.join(matrix.choices())}")

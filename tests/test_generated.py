@@ -32,6 +32,9 @@ VARIANTS: dict[str, list[str]] = {
         "rollout=canary",
         "model_task=regression",
         "model_framework=onnx",
+        "cloud=aws",
+        "aws_account_id=210987654321",
+        "aws_region=us-east-2",
     ],
     "batch-nightly": [
         "project_name=Churn Scoring Job",
@@ -40,6 +43,9 @@ VARIANTS: dict[str, list[str]] = {
         "batch_max_delay_hours=72",
         "model_task=regression",
         "model_framework=lightgbm",
+        "cloud=gcp",
+        "gcp_project=acme-ml-prod",
+        "gcp_region=us-central1",
     ],
     "stream-consumer": [
         "project_name=Event Scorer",
@@ -47,6 +53,10 @@ VARIANTS: dict[str, list[str]] = {
         "stream_max_lag=5000",
         "model_framework=xgboost",
         "model_task=multiclass",
+        "cloud=azure",
+        "azure_registry=acmeml",
+        "azure_resource_group=rg-ml",
+        "namespace=scoring",
     ],
     "tier3-bsd-gitlab-mlflow-long-names": [
         "ci_provider=gitlab",

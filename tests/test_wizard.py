@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,8 @@ PRESETS = yaml.safe_load((ROOT / "guide.yml").read_text())["presets"]
 
 CLEAR_LINE = "\x15"  # Ctrl-U: clear the pre-filled default
 DOWN = "\x1b[B"
+# The scaffold under test: a PYTHONPATH that points at a checkout wins over the installed one.
+UNDER_TEST = {"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}
 
 
 def _spawn(destination: Path) -> pexpect.spawn:
@@ -25,7 +28,7 @@ def _spawn(destination: Path) -> pexpect.spawn:
         encoding="utf-8",
         timeout=30,
         dimensions=(50, 200),
-        env={"TERM": "xterm", "PATH": "/usr/bin:/bin", "HOME": str(destination.parent)},
+        env={"TERM": "xterm", "PATH": "/usr/bin:/bin", "HOME": str(destination.parent), **UNDER_TEST},
     )
     return child
 
@@ -62,7 +65,15 @@ def test_wizard_groups_explains_validates_and_derives(tmp_path: Path) -> None:
         child.expect(name)
         child.send("\r")
     child.expect("Delivery")
-    for name in ("ci provider", "rollout"):
+    for name in (
+        "ci provider",
+        "cloud",
+        "image path",
+        "cluster staging",
+        "cluster production",
+        "namespace",
+        "rollout",
+    ):
         child.expect(name)
         child.send("\r")
     child.expect("Service level objectives")
@@ -141,6 +152,9 @@ def test_wizard_preset_and_long_help(tmp_path: Path) -> None:
     child.send("\r")
     child.expect("model framework")
     child.send("\r")
+    for name in ("cloud", "image path", "cluster staging", "cluster production", "namespace"):
+        child.expect(name)  # where the image goes and the clusters: no preset says
+        child.send("\r")
     child.expect("license")  # serving, registry, CI, rollout, SLOs and tier came from the preset
     child.send("\r")
     child.expect("Created")
@@ -187,6 +201,7 @@ def test_adopt_asks_only_what_the_repo_does_not_say(tmp_path: Path) -> None:
             "GIT_AUTHOR_EMAIL": "t@t",
             "GIT_COMMITTER_NAME": "t",
             "GIT_COMMITTER_EMAIL": "t@t",
+            **UNDER_TEST,
         },
     )
     asked = []
