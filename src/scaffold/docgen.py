@@ -75,6 +75,9 @@ def _rules(validator: str) -> list[str]:
 
 
 def _value(value: Any) -> str:
+    """A default as the reader needs it: a Jinja default naming another answer says so."""
+    if isinstance(value, str) and (match := re.fullmatch(r"\{\{\s*(\w+)\s*\}\}", value)):
+        return f"same as [`{match[1]}`](#{match[1]})"
     return f"`{value}`" if value not in (None, "") else "—"
 
 
