@@ -74,6 +74,11 @@ def _rules(validator: str) -> list[str]:
     return rules
 
 
+def _generic(path: str) -> str:
+    """A guide path as a reader's repo has it: `{{ project_slug }}` reads `<project_slug>`."""
+    return re.sub(r"\{\{\s*(\w+)\s*\}\}", r"<\1>", path)
+
+
 def _value(value: Any) -> str:
     """A default as the reader needs it: a Jinja default naming another answer says so."""
     if isinstance(value, str) and (match := re.fullmatch(r"\{\{\s*(\w+)\s*\}\}", value)):
@@ -226,7 +231,7 @@ def checks_page(plugins: bool = False) -> str:
         if item.url:
             lines += [f"**Docs:** <{item.url}>", ""]
         if files:
-            lines += ["**Files it reads:** " + ", ".join(f"`{path}`" for path in files), ""]
+            lines += ["**Files it reads:** " + ", ".join(f"`{_generic(path)}`" for path in files), ""]
     for error in registry.errors:
         lines += [f"> plugin `{error.plugin}` failed to load: {error.message}", ""]
     return "\n".join(lines)
