@@ -150,3 +150,24 @@ def test_status_reuses_results_while_head_is_unchanged(default_project: Path, tm
     assert "GP402" in status()["failing"], "a dirty tree is checked as it is"  # type: ignore[operator]
     _commit_all(repo, "drop a runbook")
     assert "GP402" in status()["failing"], "a new HEAD is checked again"  # type: ignore[operator]
+
+
+def test_status_names_an_entity_claimed_twice(default_project: Path, tmp_path: Path) -> None:
+    """A copied catalog-info.yaml makes two repositories one portal entity: the report says so."""
+    import shutil
+
+    for name in ("svc-a", "svc-b"):
+        shutil.copytree(default_project, tmp_path / "fleet" / name)
+    env = {"SCAFFOLD_CACHE_DIR": str(tmp_path / "cache")}
+    result = run_scaffold("fleet", "status", str(tmp_path / "fleet"), "--format", "json", env=env)
+    assert result.code == 0, result.stderr
+    shared = json.loads(result.stdout)["summary"]["duplicate_entities"]
+    assert list(shared) == ["component:default/demo-svc"]
+    assert sorted(Path(p).name for p in shared["component:default/demo-svc"]) == ["svc-a", "svc-b"]
+    markdown = run_scaffold("fleet", "status", str(tmp_path / "fleet"), "--format", "markdown", env=env)
+    assert "Catalog entity component:default/demo-svc is claimed by 2 repositories" in markdown.stdout
+
+    catalog = tmp_path / "fleet" / "svc-b" / "catalog-info.yaml"
+    catalog.write_text(catalog.read_text().replace("name: demo-svc", "name: demo-svc-b", 1))
+    result = run_scaffold("fleet", "status", str(tmp_path / "fleet"), "--format", "json", env=env)
+    assert json.loads(result.stdout)["summary"]["duplicate_entities"] == {}

@@ -171,11 +171,18 @@ def summarize(repos: list[RepoStatus]) -> dict[str, object]:
     per_version = Counter(repo.version or "unknown" for repo in repos)
     latest = [repo for repo in repos if repo.latest and repo.version == repo.latest]
     worst = sorted(repos, key=lambda r: (-len(r.failing), r.path))[:5]
+    owners: dict[str, list[str]] = {}
+    for repo in repos:
+        if repo.entity:
+            owners.setdefault(repo.entity, []).append(repo.path)
     return {
         "repos": len(repos),
         "per_version": dict(sorted(per_version.items())),
         "on_latest_share": round(len(latest) / len(repos), 3) if repos else 0.0,
         "most_failures": [{"path": r.path, "failing": r.failing} for r in worst if r.failing],
+        # A portal keys its scorecards by entity: two repositories claiming one entity
+        # (a copied catalog-info.yaml) overwrite each other's results there.
+        "duplicate_entities": {ref: paths for ref, paths in sorted(owners.items()) if len(paths) > 1},
     }
 
 
@@ -200,8 +207,18 @@ def render_status(
         lines.append(
             f"\n{summary['repos']} repositories; {summary['on_latest_share']:.0%} on the latest version."
         )
+        lines += _duplicates(summary)
         return "\n".join(lines)
     return _html(repos, summary)
+
+
+def _duplicates(summary: dict[str, object]) -> list[str]:
+    shared: dict[str, list[str]] = summary["duplicate_entities"]  # type: ignore[assignment]
+    return [
+        f"\nCatalog entity {ref} is claimed by {len(paths)} repositories: {', '.join(paths)}"
+        " (give each its own name in catalog-info.yaml)."
+        for ref, paths in shared.items()
+    ]
 
 
 def _label(version: str) -> str:
@@ -211,6 +228,7 @@ def _label(version: str) -> str:
 def _html(repos: list[RepoStatus], summary: dict[str, object]) -> str:
     per_version: dict[str, int] = summary["per_version"]  # type: ignore[assignment]
     share = f"{summary['on_latest_share']:.0%}"
+    shared = "".join(f"<p><strong>{html.escape(line.strip())}</strong></p>" for line in _duplicates(summary))
     top = max(per_version.values(), default=1)
     bars = []
     for index, (version, count) in enumerate(per_version.items()):
@@ -234,7 +252,7 @@ def _html(repos: list[RepoStatus], summary: dict[str, object]) -> str:
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px}}svg text{{font-size:12px}}</style></head>
 <body><h1>Fleet status</h1>
-<p>{summary["repos"]} repositories; {share} on the latest template version.</p>
+<p>{summary["repos"]} repositories; {share} on the latest template version.</p>{shared}
 <h2>Repositories per template version</h2>
 <svg id="versions" width="{width}" height="230" role="img" aria-label="repositories per template version">
 <line x1="30" y1="200" x2="{width - 10}" y2="200" stroke="#333"/>{"".join(bars)}</svg>
