@@ -38,7 +38,10 @@ TEMPLATE_CHANGES = {  # file in template/ -> (text it holds at v0.1.0, text at v
         "        for: 15m\n",
         "        for: 15m  # reviewed in template v0.2.0\n",
     ),
-    "monitoring/dashboards/{{project_slug}}.json.jinja": ('"title": "', '"title": "v0.2.0 '),
+    "monitoring/dashboards/{{project_slug}}.json.jinja": (
+        '"title": {{ dashboard.q(title) }}',
+        '"title": {{ dashboard.q("v0.2.0 " ~ title) }}',
+    ),
 }
 CONTRACT = {
     "version": "1.0.0",
