@@ -96,17 +96,18 @@ class GP603(Docs):
     @staticmethod
     def check(root: Path, alerts: list[tuple[Path, dict[str, Any]]]) -> list[Evidence]:
         alert_names = {str(rule["alert"]) for _, rule in alerts}
-        found = _score_claims(root, alert_names)
+        evidences = Evidences(root, alert_names)
+        found = _score_claims(evidences)
         text = (root / READINESS).read_text()
         for number, line in enumerate(text.splitlines(), 1):
             for item in EVIDENCE_SYNTAX.findall(line):
-                if problem := resolve_evidence(root, item, alert_names):
+                if problem := evidences.problem(item):
                     found.append(Evidence(READINESS, number, f"evidence {item}: {problem}"))
         return found
 
 
-def _score_claims(root: Path, alert_names: set[str]) -> list[Evidence]:
-    text = (root / SCORE).read_text()
+def _score_claims(evidences: Evidences) -> list[Evidence]:
+    text = (evidences.root / SCORE).read_text()
     rows = [
         (number, [cell.strip() for cell in line.strip().strip("|").split(" | ")])
         for number, line in enumerate(text.splitlines(), 1)
@@ -123,7 +124,7 @@ def _score_claims(root: Path, alert_names: set[str]) -> list[Evidence]:
         if not evidence:
             found.append(Evidence(SCORE, number, f"item {item} names no evidence"))
         for each in evidence:
-            if problem := resolve_evidence(root, each, alert_names):
+            if problem := evidences.problem(each):
                 found.append(Evidence(SCORE, number, f"item {item}: evidence {each}: {problem}"))
         runs = [
             e for e in evidence if TEST_EVIDENCE.match(e) or JOB_EVIDENCE.match(e) or ALERT_EVIDENCE.match(e)
@@ -135,41 +136,61 @@ def _score_claims(root: Path, alert_names: set[str]) -> list[Evidence]:
     return found
 
 
-def resolve_evidence(root: Path, evidence: str, alert_names: set[str]) -> str | None:
-    """Why `evidence` does not resolve in the repository at `root`, or None when it does."""
-    if match := ALERT_EVIDENCE.match(evidence):
-        return None if match["name"] in alert_names else "no alerting rule of that name"
-    if match := TEST_EVIDENCE.match(evidence):
-        return _python_definition(root / match["path"], match["name"].split("::"))
-    if match := JOB_EVIDENCE.match(evidence):
-        return _ci_job(root, match["path"], match["job"])
-    return None if (root / evidence).exists() else "does not exist"
+class Evidences:
+    """Resolves evidence names in one repository; each file is read and parsed once (the
+    28 ML Test Score items and the readiness review name the same few test modules and CI
+    files again and again, and `fleet status` runs this on every repository)."""
+
+    def __init__(self, root: Path, alert_names: set[str]) -> None:
+        self.root = root
+        self.alert_names = alert_names
+        self._python: dict[Path, list[ast.stmt] | str] = {}
+        self._ci: dict[str, Any] = {}
+
+    def problem(self, evidence: str) -> str | None:
+        """Why `evidence` does not resolve, or None when it does."""
+        if match := ALERT_EVIDENCE.match(evidence):
+            return None if match["name"] in self.alert_names else "no alerting rule of that name"
+        if match := TEST_EVIDENCE.match(evidence):
+            return self._python_definition(self.root / match["path"], match["name"].split("::"))
+        if match := JOB_EVIDENCE.match(evidence):
+            return self._ci_job(match["path"], match["job"])
+        return None if (self.root / evidence).exists() else "does not exist"
+
+    def _python_definition(self, path: Path, names: list[str]) -> str | None:
+        """Whether `names` (a function, or a class and its method) is defined in `path`."""
+        if path not in self._python:
+            self._python[path] = _parse_python(path)
+        body = self._python[path]
+        if isinstance(body, str):
+            return body
+        kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        for name in names:
+            node = next((n for n in body if isinstance(n, kinds) and n.name == name), None)
+            if node is None:
+                return f"no {name} defined there"
+            body = node.body
+        return None
+
+    def _ci_job(self, relative: str, job: str) -> str | None:
+        """Whether the CI file `relative` defines the job `job` (GitHub Actions or GitLab CI)."""
+        if relative not in self._ci:
+            path = self.root / relative
+            self._ci[relative] = parse_yaml(path.read_text()) if path.is_file() else None
+        data = self._ci[relative]
+        if data is None:
+            return "the file does not exist"
+        if not isinstance(data, dict):
+            return "the file is not a YAML mapping"
+        jobs = _gitlab_jobs(data) if relative == GITLAB_CI else data.get("jobs") or {}
+        return None if job in jobs else "no job of that name"
 
 
-def _python_definition(path: Path, names: list[str]) -> str | None:
-    """Whether `names` (a function, or a class and its method) is defined in `path`, read with ast."""
+def _parse_python(path: Path) -> list[ast.stmt] | str:
+    """A module's top-level statements, or why it cannot be read."""
     if not path.is_file():
         return "the file does not exist"
     try:
-        body: list[ast.stmt] = ast.parse(path.read_text()).body
+        return ast.parse(path.read_text()).body
     except SyntaxError as error:
         return f"the file does not parse ({error.msg}, line {error.lineno})"
-    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    for name in names:
-        node = next((n for n in body if isinstance(n, kinds) and n.name == name), None)
-        if node is None:
-            return f"no {name} defined there"
-        body = node.body
-    return None
-
-
-def _ci_job(root: Path, relative: str, job: str) -> str | None:
-    """Whether the CI file `relative` defines the job `job` (GitHub Actions or GitLab CI)."""
-    path = root / relative
-    if not path.is_file():
-        return "the file does not exist"
-    data = parse_yaml(path.read_text())
-    if not isinstance(data, dict):
-        return "the file is not a YAML mapping"
-    jobs = _gitlab_jobs(data) if relative == GITLAB_CI else data.get("jobs") or {}
-    return None if job in jobs else "no job of that name"
