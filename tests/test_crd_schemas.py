@@ -170,7 +170,9 @@ def test_every_custom_resource_matches_its_crd_schema(
         kinds = {obj["kind"] for obj in custom}
         canary = any(obj["kind"] == "Rollout" for obj in custom)
         # Nothing escapes the check by being of an unexpected kind.
-        expected = KINDS[serving] | (CANARY_KINDS if canary else set()) | (EXTRA_KINDS if env == "extra" else set())
+        expected = (
+            KINDS[serving] | (CANARY_KINDS if canary else set()) | (EXTRA_KINDS if env == "extra" else set())
+        )
         assert kinds == expected, env
         if serving == "online" and env in ("default-canary", "extra"):
             assert canary, env
