@@ -65,11 +65,22 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "online": render(root / "online" / "svc", "project_name=svc"),
         "mlflow": render(root / "mlflow" / "svc", "project_name=svc", "model_registry=mlflow"),
         "batch": render(root / "batch" / "svc", "project_name=svc", "serving=batch"),
+        "batch-mlflow": render(
+            root / "batch-mlflow" / "svc", "project_name=svc", "serving=batch", "model_registry=mlflow"
+        ),
         "streaming": render(root / "streaming" / "svc", "project_name=svc", "serving=streaming"),
+        "streaming-mlflow": render(
+            root / "streaming-mlflow" / "svc",
+            "project_name=svc",
+            "serving=streaming",
+            "model_registry=mlflow",
+        ),
     }
 
 
-@pytest.mark.parametrize("mode", ["online", "mlflow", "batch", "streaming"])
+@pytest.mark.parametrize(
+    "mode", ["online", "mlflow", "batch", "batch-mlflow", "streaming", "streaming-mlflow"]
+)
 def test_every_pod_may_resolve_names_and_nothing_more_by_default(
     projects: dict[str, Path], mode: str
 ) -> None:
@@ -78,7 +89,16 @@ def test_every_pod_may_resolve_names_and_nothing_more_by_default(
     rules = _egress_rules(policies)
     assert _allows_dns(rules), f"{mode}: a pod that cannot resolve names cannot start"
     assert all(rule.get("to") for rule in rules), f"{mode}: a rule without `to` allows everything"
-    expected = {"online": set(), "mlflow": {"mlflow"}, "batch": {"monitoring"}, "streaming": {"kafka"}}[mode]
+    # Registry mode also reaches the MLflow server (the namespace of the default tracking
+    # URI), whichever the serving mode: a pod with a modelUri fetches its model at start.
+    expected = {
+        "online": set(),
+        "mlflow": {"mlflow"},
+        "batch": {"monitoring"},
+        "batch-mlflow": {"monitoring", "mlflow"},
+        "streaming": {"kafka"},
+        "streaming-mlflow": {"kafka", "mlflow"},
+    }[mode]
     assert _namespaces(rules) == expected
 
 
@@ -91,20 +111,24 @@ def test_an_empty_destination_list_opens_nothing(projects: dict[str, Path]) -> N
         _policies(projects["streaming"], {"networkPolicy": {"brokerNamespaces": []}})
 
 
-def test_registry_mode_reaches_an_mlflow_server_outside_the_cluster(projects: dict[str, Path]) -> None:
+@pytest.mark.parametrize("mode", ["mlflow", "batch-mlflow", "streaming-mlflow"])
+def test_registry_mode_reaches_an_mlflow_server_outside_the_cluster(
+    projects: dict[str, Path], mode: str
+) -> None:
     values = {
         "networkPolicy": {
             "egressNamespaces": [],
             "egressCIDRs": [{"cidr": "203.0.113.10/32", "ports": [443]}],
         }
     }
-    rules = _egress_rules(_policies(projects["mlflow"], values))
+    rules = _egress_rules(_policies(projects[mode], values))
     assert {
         "to": [{"ipBlock": {"cidr": "203.0.113.10/32"}}],
         "ports": [{"protocol": "TCP", "port": 443}],
     } in rules
+    assert "mlflow" not in _namespaces(rules)
     with (
-        helm_python.Chart.load(projects["mlflow"] / "deploy/helm/svc") as chart,
+        helm_python.Chart.load(projects[mode] / "deploy/helm/svc") as chart,
         pytest.raises(helm_python.HelmError),
     ):
         chart.validate_schema({"networkPolicy": {"egressCIDRs": [{"cidr": "everywhere", "ports": [443]}]}})

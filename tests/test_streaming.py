@@ -109,12 +109,14 @@ def test_broker_credentials_can_come_from_a_secret(project: Path) -> None:
     """A URL with a password belongs in a Secret; the pod's env then takes it from there."""
     helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
     kubernetes_validate = pytest.importorskip("kubernetes_validate")
-    values = {"config": {"brokerUrlSecret": {"name": "kafka-client", "key": "url"}}}
+    values = {"credentials": {"brokerUrl": {"name": "kafka-client", "key": "url"}}}
     with helm_python.Chart.load(project / "deploy/helm/svc") as chart:
         chart.validate_schema(values)
         rendered = chart.render(values=values, name="svc", namespace="svc")
         with pytest.raises(helm_python.HelmError):
-            chart.validate_schema({"config": {"brokerUrlSecret": {"name": "kafka-client"}}})
+            chart.validate_schema({"credentials": {"brokerUrl": {"name": "kafka-client"}}})
+        with pytest.raises(helm_python.HelmError):  # the setting it replaced is gone, not ignored
+            chart.validate_schema({"config": {"brokerUrlSecret": {"name": "kafka-client", "key": "url"}}})
     objects = [
         doc
         for name, text in rendered.items()
