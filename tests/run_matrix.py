@@ -27,7 +27,11 @@ def _steps(project: Path) -> list[tuple[str, list[str]]]:
         ("pytest", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]),
         ("ruff", ["ruff", "check", "--no-cache", "."]),
         ("format", ["ruff", "format", "--check", "--no-cache", "."]),
-        ("mypy", ["mypy", "--no-incremental", "--cache-dir", os.devnull, "src", "tests", "noxfile.py"]),
+        (
+            "mypy",
+            ["mypy", "--no-incremental", "--cache-dir", os.devnull, "src", "tests", "noxfile.py"]
+            + (["benchmarks"] if (project / "benchmarks").is_dir() else []),
+        ),
         ("chart", [sys.executable, "deploy/check_chart.py"]),
         ("check", ["scaffold", "check", "--deep"]),
     ]

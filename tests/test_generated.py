@@ -131,7 +131,8 @@ def test_generated_code_is_lint_clean(variant: Path) -> None:
 
 def test_generated_code_type_checks(variant: Path) -> None:
     mypy = tool("mypy")
-    result = _run(variant, mypy, "--no-incremental", "--cache-dir", os.devnull, "src", "tests", "noxfile.py")
+    paths = ["src", "tests", "noxfile.py", *(["benchmarks"] if (variant / "benchmarks").is_dir() else [])]
+    result = _run(variant, mypy, "--no-incremental", "--cache-dir", os.devnull, *paths)
     assert result.returncode == 0, result.stdout
 
 
