@@ -244,7 +244,7 @@ td,th{{border:1px solid #ccc;padding:4px 8px}}svg text{{font-size:12px}}</style>
 """
 
 
-Result = Literal["updated", "conflicts", "failed", "skipped", "up-to-date"]
+RolloutResult = Literal["updated", "conflicts", "failed", "skipped", "up-to-date"]
 
 
 @dataclass
@@ -252,7 +252,7 @@ class UpdateReport:
     """What happened to one repository in a fleet update."""
 
     path: str
-    result: Result
+    result: RolloutResult
     reason: str = ""
 
 
@@ -267,10 +267,10 @@ def _update_one(path: Path, to: str | None, trust: bool) -> UpdateReport:
             pass  # free now; the update itself takes the lock again and refuses if it lost the race
     except BusyError as busy:
         return UpdateReport(str(path), "skipped", f"being changed by another process: {busy}")
-    from .update import UpdateRequest, execute  # Copier is only worth loading to update
+    from . import update  # Copier is only worth loading to update
 
     try:
-        outcome = execute(UpdateRequest(path=path, to=to, trust=trust))
+        outcome = update.run(update.UpdateRequest(path=path, to=to, trust=trust))
     except BusyError as busy:
         return UpdateReport(str(path), "skipped", f"being changed by another process: {busy}")
     except ScaffoldError as error:
@@ -305,7 +305,7 @@ def fleet_update(
 
     def batch(group: list[Path]) -> list[UpdateReport]:
         # A process per repository at a time: updates render with Copier (Python, so threads
-        # would share one core), and each returns its Outcome, not text to parse.
+        # would share one core), and each returns its UpdateOutcome, not text to parse.
         with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
             done = []
             for report in pool.map(partial(_update_one, to=to, trust=trust), group):

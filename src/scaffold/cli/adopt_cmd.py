@@ -71,11 +71,11 @@ def adopt_command(
     """
     from ..adopt import AdoptRequest, adopt, parse_prefer
     from ..answers import parse_data
-    from ..update import abort as abort_update
+    from ..project import abort as abort_change
 
     try:
         if abort:
-            abandoned(*abort_update(path), what="Adoption")
+            abandoned(*abort_change(path), what="Adoption")
             return
         request = AdoptRequest(
             path=path,

@@ -15,7 +15,7 @@ from ..errors import EXIT_INTERRUPTED, ScaffoldError
 from .common import abandoned, err_console, fail
 
 if TYPE_CHECKING:
-    from ..update import Outcome
+    from ..update import UpdateOutcome
 
 
 @click.command("update")
@@ -56,7 +56,9 @@ def update(
 
     try:
         if abort:
-            abandoned(*updating.abort(path))
+            from ..project import abort as abort_change
+
+            abandoned(*abort_change(path))
             return
         request = updating.UpdateRequest(
             path=path,
@@ -65,8 +67,9 @@ def update(
             conflict="rej" if conflict == "rej" else "inline",
             data=parse_data(list(pairs), None),
             trust=trust,
+            dry_run=dry_run,
         )
-        outcome = updating.execute(request, dry_run=dry_run)
+        outcome = updating.run(request)
     except ScaffoldError as error:
         fail(error)
     except KeyboardInterrupt:
@@ -86,7 +89,7 @@ def plan(path: Path, to: str | None, fmt: str) -> None:
     from .. import update as updating
 
     try:
-        outcome = updating.execute(updating.UpdateRequest(path=path, to=to), dry_run=True)
+        outcome = updating.run(updating.UpdateRequest(path=path, to=to, dry_run=True))
     except ScaffoldError as error:
         fail(error)
     if fmt == "json":
@@ -118,7 +121,7 @@ def check_update(path: Path, fmt: str) -> None:
     sys.exit(1 if behind else 0)
 
 
-def _outcome_json(outcome: Outcome) -> dict[str, object]:
+def _outcome_json(outcome: UpdateOutcome) -> dict[str, object]:
     return {
         "current": str(outcome.current),
         "target": str(outcome.target),
@@ -129,7 +132,7 @@ def _outcome_json(outcome: Outcome) -> dict[str, object]:
     }
 
 
-def _report(outcome: Outcome) -> None:
+def _report(outcome: UpdateOutcome) -> None:
     console = Console(highlight=False)
     if outcome.status == "up-to-date":
         console.print(f"Already on template v{outcome.current}; nothing to do.", markup=False)
