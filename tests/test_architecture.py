@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import ROOT
@@ -135,3 +137,21 @@ def test_fleet_uses_only_the_update_entry_point() -> None:
         for alias in node.names
     }
     assert used and used <= UPDATE_API, used
+
+
+def test_check_does_not_import_copier(default_project: Path, tmp_path: Path) -> None:
+    """A pre-commit hook runs `scaffold check`: loading Copier would triple its start-up."""
+    probe = (
+        "import sys\n"
+        "from scaffold.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:], standalone_mode=False)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('copier' in sys.modules, file=sys.stderr)\n"
+    )
+    for command in (["check", str(default_project)],):
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *command], capture_output=True, text=True, check=False
+        )
+        assert result.stderr.strip().splitlines()[-1] == "False", (command, result.stderr[-2000:])

@@ -33,8 +33,6 @@ from .project import Change as Changing
 from .render import render, template_source
 from .versions import Recorded, available_versions, changelog_between, latest, parse_version, read_answers
 
-EXIT_CONFLICTS = 3
-
 
 @dataclass(frozen=True)
 class UpdateRequest:
