@@ -139,7 +139,7 @@ def test_fleet_uses_only_the_update_entry_point() -> None:
     assert used and used <= UPDATE_API, used
 
 
-def test_check_does_not_import_copier(default_project: Path, tmp_path: Path) -> None:
+def test_check_and_explain_do_not_import_copier(default_project: Path, tmp_path: Path) -> None:
     """A pre-commit hook runs `scaffold check`: loading Copier would triple its start-up."""
     probe = (
         "import sys\n"
@@ -150,7 +150,7 @@ def test_check_does_not_import_copier(default_project: Path, tmp_path: Path) -> 
         "    pass\n"
         "print('copier' in sys.modules, file=sys.stderr)\n"
     )
-    for command in (["check", str(default_project)],):
+    for command in (["check", str(default_project)], ["explain", str(default_project / "README.md")]):
         result = subprocess.run(
             [sys.executable, "-c", probe, *command], capture_output=True, text=True, check=False
         )

@@ -33,8 +33,8 @@ from .errors import AnswerError, ScaffoldError
 from .gitutil import git, out, paths
 from .infer import Inferred, infer
 from .project import PRISTINE_BRANCH, Project, changing
-from .render import Source, questionnaire_for, render, template_source
-from .template import ANSWERS_FILE
+from .render import questionnaire_for, render
+from .template import ANSWERS_FILE, Source, template_source
 
 ADOPT_BRANCH = "scaffold/adopt"
 Side = Literal["ours", "theirs"]

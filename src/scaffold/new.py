@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from .errors import ScaffoldError
 from .guide import Guide, Preset, load_guide
 from .project import Project
-from .render import render, template_source
+from .render import render
 from .sample import Inferred, infer_contract
+from .template import template_source
 
 if TYPE_CHECKING:  # the wizard pulls in prompt_toolkit: only imported where a person answers
     from .wizard import Prompter

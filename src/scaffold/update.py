@@ -30,7 +30,8 @@ from .gitutil import git, out
 from .guard import create_file, fresh_name
 from .project import PRISTINE_BRANCH, Project, changing
 from .project import Change as Changing
-from .render import render, template_source
+from .render import render
+from .template import template_source
 from .versions import Recorded, available_versions, changelog_between, latest, parse_version, read_answers
 
 

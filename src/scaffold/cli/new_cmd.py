@@ -95,7 +95,7 @@ def presets_command(template: str | None, vcs_ref: str | None) -> None:
     """List the template's presets: named answers for common kinds of service."""
     from ..guide import load_guide
     from ..new_view import presets_table
-    from ..render import template_source
+    from ..template import template_source
 
     with template_source(template, vcs_ref) as source:
         guide = load_guide(source.path)
