@@ -349,7 +349,7 @@ def test_ignored_file_at_a_golden_path_is_refused(
 
 KILL_AT_BRANCH = """
 import os, signal, sys
-from scaffold import journal
+from scaffold.project import journal
 from scaffold.cli import main
 real = journal.Journal.reached
 def reached(self, step):

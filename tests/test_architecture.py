@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import ROOT
@@ -69,3 +71,87 @@ def test_no_import_cycle() -> None:
         if name not in state:
             visit(name, [name])
     assert cycles == []
+
+
+# Each verb: its API module, the formatter next to it, and its CLI module.
+VERBS = {
+    "new": ("scaffold.new", "scaffold.new_view", "scaffold.cli.new_cmd"),
+    "update": ("scaffold.update", "scaffold.update_view", "scaffold.cli.update_cmd"),
+    "adopt": ("scaffold.adopt", "scaffold.adopt_view", "scaffold.cli.adopt_cmd"),
+    "fleet": ("scaffold.fleet", "scaffold.fleet_view", "scaffold.cli.fleet_cmd"),
+}
+# The one call between verbs: a fleet rollout runs `update.run(UpdateRequest)` per repository.
+UPDATE_API = {"run", "UpdateRequest"}
+
+
+def _all_imports(path: Path) -> set[str]:
+    """Every scaffold module imported anywhere in the file, lazily in a function too."""
+    name = _module(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {module for module in found if module.startswith("scaffold")}
+
+
+def _path(module: str) -> Path:
+    relative = Path(*module.split(".")[1:])
+    folder = PACKAGE / relative
+    return folder / "__init__.py" if folder.is_dir() else PACKAGE / relative.with_suffix(".py")
+
+
+def test_verbs_do_not_import_each_other() -> None:
+    """`new`, `update`, `adopt` and `fleet` share the project layer, never each other's code."""
+    crossing = []
+    for verb, modules in VERBS.items():
+        others = {m for other, group in VERBS.items() if other != verb for m in group}
+        assert _path(modules[0]).is_file(), modules[0]
+        for module in (m for m in modules if _path(m).is_file()):
+            for imported in _all_imports(_path(module)):
+                hit = next((o for o in others if imported == o or imported.startswith(o + ".")), None)
+                if hit is not None and not (verb == "fleet" and hit == "scaffold.update"):
+                    crossing.append(f"{module} imports {imported}")
+    assert crossing == []
+
+
+def test_fleet_uses_only_the_update_entry_point() -> None:
+    """Fleet calls `update.run`, as the CLI does: no private step, no output to parse."""
+    tree = ast.parse(_path("scaffold.fleet").read_text())
+    used = {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "update"
+    }
+    used |= {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("update")
+        for alias in node.names
+    }
+    assert used and used <= UPDATE_API, used
+
+
+def test_check_and_explain_do_not_import_copier(default_project: Path, tmp_path: Path) -> None:
+    """A pre-commit hook runs `scaffold check`: loading Copier would triple its start-up."""
+    probe = (
+        "import sys\n"
+        "from scaffold.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:], standalone_mode=False)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('copier' in sys.modules, file=sys.stderr)\n"
+    )
+    for command in (["check", str(default_project)], ["explain", str(default_project / "README.md")]):
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *command], capture_output=True, text=True, check=False
+        )
+        assert result.stderr.strip().splitlines()[-1] == "False", (command, result.stderr[-2000:])

@@ -191,8 +191,8 @@ def test_explain_reads_the_guide_of_the_recorded_template_version(tmp_path: Path
 
 
 def test_every_preset_is_a_valid_set_of_answers(tmp_path: Path) -> None:
-    from scaffold.render import Source, questionnaire_for
-    from scaffold.template import EMBEDDED_SOURCE
+    from scaffold.render import questionnaire_for
+    from scaffold.template import EMBEDDED_SOURCE, Source
 
     assert GUIDE is not None
     questionnaire = questionnaire_for(Source(ROOT, EMBEDDED_SOURCE, None), tmp_path / "svc")

@@ -14,6 +14,7 @@ import pytest
 from scaffold import update as updating
 from scaffold.errors import ScaffoldError
 from scaffold.new import NewRequest, generate
+from scaffold.project import change
 
 from conftest import _git, run_scaffold, snapshot, tiny_template
 
@@ -74,7 +75,7 @@ def test_failure_while_committing_restores_the_repo(project: Path, monkeypatch: 
             raise ScaffoldError("disk full")
         return real_git(cwd, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(updating, "out", lambda cwd, *a: failing_git(cwd, *a).stdout.strip())
+    monkeypatch.setattr(change, "out", lambda cwd, *a: failing_git(cwd, *a).stdout.strip())
     with pytest.raises(ScaffoldError, match="disk full"):
         updating.apply(prepared, _request(project, in_place=True))
     assert snapshot(project) == before

@@ -27,8 +27,9 @@ from hypothesis import strategies as st
 
 from scaffold import update as updating
 from scaffold.errors import ScaffoldError
-from scaffold.journal import Journal
 from scaffold.new import NewRequest, generate
+from scaffold.project import abort, change
+from scaffold.project.journal import Journal
 from scaffold.update import Prepared, UpdateRequest, apply, plan, prepare
 
 from conftest import _git, snapshot, tiny_template
@@ -183,7 +184,7 @@ def test_hostile_states_never_lose_what_git_does_not_track(case: dict[str, Any])
 
 def _run(request: UpdateRequest, kill_at: str | None) -> str:
     """Update; 'refused', 'killed' (then aborted), or the outcome's status."""
-    real_reached, real_rollback, real_remove = Journal.reached, updating.rollback, Journal.remove
+    real_reached, real_rollback, real_remove = Journal.reached, change.rollback, Journal.remove
 
     def reached(journal: Journal, step: str) -> None:
         real_reached(journal, step)
@@ -201,10 +202,10 @@ def _run(request: UpdateRequest, kill_at: str | None) -> str:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Journal, "reached", reached)
-        patch.setattr(updating, "rollback", rollback)
+        patch.setattr(change, "rollback", rollback)
         patch.setattr(Journal, "remove", remove)
         try:
-            outcome = updating.execute(request)
+            outcome = updating.run(request)
         except ScaffoldError as error:
             assert "writes where git tracks nothing" in str(error), error
             return "refused"
@@ -213,6 +214,6 @@ def _run(request: UpdateRequest, kill_at: str | None) -> str:
         else:
             return outcome.status
     with pytest.raises(ScaffoldError, match="interrupted"):
-        updating.execute(request)
-    updating.abort(request.path)
+        updating.run(request)
+    abort(request.path)
     return "killed"

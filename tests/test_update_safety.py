@@ -22,8 +22,9 @@ import pytest
 from scaffold import update as updating
 from scaffold.errors import BusyError, ScaffoldError
 from scaffold.guard import exclusive
-from scaffold.journal import Journal, rollback
 from scaffold.new import NewRequest, generate
+from scaffold.project import change
+from scaffold.project.journal import Journal, rollback
 
 from conftest import Run, _git, run_scaffold, snapshot, tiny_template
 
@@ -111,14 +112,14 @@ def test_failure_after_staging_keeps_data_a_new_gitignore_exposes(
     """The last step fails after the merged tree is staged: rollback must not delete the data."""
     project = _project(tmp_path, STOP_IGNORING_DATA)
     before = snapshot(project)
-    real = updating.git
+    real = change.git
 
     def failing(cwd: Path, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
         if args[:2] == ("update-ref", "refs/heads/scaffold/pristine"):
             raise ScaffoldError("disk full")
         return real(cwd, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(updating, "git", failing)
+    monkeypatch.setattr(change, "git", failing)
     request = updating.UpdateRequest(path=project, to="v0.2.0", in_place=True, trust=True)
     prepared = updating.prepare(request)
     assert isinstance(prepared, updating.Prepared)
@@ -290,7 +291,7 @@ def test_odd_file_names_merge_and_conflict_by_their_real_names(tmp_path: Path) -
 
 KILL_AT = """
 import os, signal, sys
-from scaffold import journal
+from scaffold.project import journal
 from scaffold.cli import main
 real = journal.Journal.reached
 def reached(self, step):

@@ -240,8 +240,8 @@ def test_a_choice_earlier_answers_rule_out_is_greyed_out(
     from rich.console import Console
 
     from scaffold.answers import Question
-    from scaffold.render import Source, questionnaire_for
-    from scaffold.template import EMBEDDED_SOURCE
+    from scaffold.render import questionnaire_for
+    from scaffold.template import EMBEDDED_SOURCE, Source
     from scaffold.wizard import Wizard
 
     offered: dict[str, object] = {}

@@ -28,15 +28,13 @@ from typing import Any, Literal
 
 from . import legacy
 from .answers import Asker
-from .changes import changed, produced, unmerged
+from .changes import unmerged
 from .errors import AnswerError, ScaffoldError
-from .gitutil import failure_line, git, out, paths, stage_paths
-from .guard import current_branch, exclusive, git_path, obstructions, repo_root, require_clean, untracked
+from .gitutil import git, out, paths
 from .infer import Inferred, infer
-from .journal import Journal, refuse_unfinished, undo
-from .pristine import PRISTINE_BRANCH, pristine_commit
-from .render import Source, questionnaire_for, render, template_source
-from .template import ANSWERS_FILE
+from .project import PRISTINE_BRANCH, Project, changing
+from .render import questionnaire_for, render
+from .template import ANSWERS_FILE, Source, template_source
 
 ADOPT_BRANCH = "scaffold/adopt"
 Side = Literal["ours", "theirs"]
@@ -91,18 +89,18 @@ def parse_prefer(values: list[str]) -> tuple[tuple[str, Side], ...]:
     return tuple(parsed)
 
 
-def _preflight(root: Path) -> None:
-    if git(root, "rev-parse", "--verify", "--quiet", "HEAD", check=False).returncode != 0:
+def _preflight(project: Project) -> None:
+    root = project.root
+    if not project.has_commits():
         raise ScaffoldError(f"{root} has no commits yet: commit the existing code first")
-    refuse_unfinished(root)
+    project.refuse_unfinished()
     if (root / ANSWERS_FILE).exists():
         raise ScaffoldError(
             f"{root} is already managed by a template ({ANSWERS_FILE}): use `scaffold update`"
         )
-    require_clean(root)
+    project.require_clean()
     for branch in (PRISTINE_BRANCH, ADOPT_BRANCH):
-        if git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False).returncode == 0:
-            raise ScaffoldError(f"branch {branch} already exists: delete it or merge it first")
+        project.refuse_branch(branch)
 
 
 def _answers(
@@ -157,88 +155,66 @@ def _files(root: Path, rev: str) -> set[str]:
 
 
 def _merge(
-    root: Path, base_dir: Path, new_dir: Path, request: AdoptRequest, version: str | None
+    project: Project, base_dir: Path, new_dir: Path, request: AdoptRequest, version: str | None
 ) -> AdoptOutcome:
-    """Merge the golden-path render into a new branch of `root`; restore everything on failure."""
-    head = out(root, "rev-parse", "HEAD")
+    """Merge the golden-path render into a new branch of `project`; restore everything on failure."""
+    root = project.root
+    head = project.head()
     label = f"v{version}" if version else "(unversioned)"
     message = f"Adopt the scaffold golden path {label}"
-    base = pristine_commit(root, base_dir, None, "Old template output (the merge base of the adoption)")
-    new = pristine_commit(root, new_dir, base, f"scaffold template {label} (pristine render)")
-    written = [p for p, s in changed(root, base, new).items() if s != "D"]
-    blocked = obstructions(root, written, _files(root, head))
-    if blocked:
-        raise ScaffoldError(
-            "the golden path writes where git tracks nothing here (ignored or untracked): "
-            f"{', '.join(blocked[:5])}; move them out of the way and retry"
-        )
-    journal = Journal(
-        root,
-        "adopt",
-        head,
-        current_branch(root),
-        created=ADOPT_BRANCH,
-        pristine_after=new,
-        untracked=untracked(root),
-    )
-    journal.save()  # before the first change: from here on, --abort can undo everything
-    try:
-        git(root, "switch", "--quiet", "--create", ADOPT_BRANCH)
-        journal.reached("branch-created")
-        merge = git(
-            root, "-c", "merge.conflictStyle=diff3", "merge-recursive", base, "--", "HEAD", new, check=False
-        )
-        stages = unmerged(root)
-        if merge.returncode != 0 and not stages:
-            raise ScaffoldError(f"git merge failed: {failure_line(merge)}")
+    base = project.store_render(base_dir, None, "Old template output (the merge base of the adoption)")
+    new = project.store_render(new_dir, base, f"scaffold template {label} (pristine render)")
+    project.refuse_obstructions(base, new, "the golden path")
+    with changing(project, "adopt", new, created=ADOPT_BRANCH) as change:
+        change.merge(new, message, base)
         ours, theirs, old = _files(root, head), _files(root, new), _files(root, base)
         # Nothing the golden path lacks is deleted: restore the team's files the merge dropped.
         for path in sorted(ours - theirs):
             git(root, "--literal-pathspecs", "checkout", head, "--", path)
-        resolved: dict[str, str] = {}
-        for path, present in unmerged(root).items():
-            side: Side | None = next(
-                (s for pattern, s in request.prefer if fnmatch.fnmatch(path, pattern)), None
-            )
-            if 2 not in present:  # the team deleted the old template's file: the golden path's comes in
-                side = "theirs"
-            if side is not None:
-                git(root, "--literal-pathspecs", "checkout", f"--{side}", "--", path)
-                git(root, "--literal-pathspecs", "add", "--", path)
-                resolved[path] = side
+        resolved = _prefer(root, request.prefer)
         conflicts = sorted(unmerged(root))
-        git_path(root, "MERGE_HEAD").write_text(new + "\n")
-        git_path(root, "MERGE_MSG").write_text(message + "\n")
         outcome = AdoptOutcome("conflicts" if conflicts else "adopted", version, {}, {}, branch=ADOPT_BRANCH)
         outcome.conflicts, outcome.resolved = conflicts, resolved
-        for path in sorted(theirs):
-            mine, golden = _blob(root, head, path), _blob(root, new, path)
-            if path in conflicts or path in resolved or mine == golden:
-                continue
-            now = (
-                git(root, "hash-object", "--", path, check=False).stdout.strip()
-                if (root / path).exists()
-                else None
-            )
-            if mine is None:
-                outcome.added.append(path)
-            elif now == golden and path in old and mine == _blob(root, base, path):
-                outcome.replaced.append(path)
-            elif now not in (mine, None):
-                outcome.merged.append(path)
+        _sort_files(outcome, root, (head, base, new), theirs, old)
         if not conflicts:
-            stage_paths(root, produced(root, journal.untracked))
-            tree = out(root, "write-tree")
-            final = out(root, "commit-tree", tree, "-p", head, "-p", new, "-m", message)
-            journal.will_point_at(final)
-            git(root, "merge", "--quit", check=False)
-            git(root, "update-ref", "-m", f"scaffold: {message}", "HEAD", final, head)
-        git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", new, "0" * 40)
-        journal.reached("pristine-moved")
-    except BaseException as failure:  # noqa: BLE001 - undo() rolls back and re-raises it
-        undo(journal, failure)
-    journal.stopped(waiting=bool(conflicts))
+            change.conclude(message)
     return outcome
+
+
+def _prefer(root: Path, prefer: tuple[tuple[str, Side], ...]) -> dict[str, str]:
+    """Resolve conflicts as --prefer says; a file the team deleted takes the golden path's."""
+    resolved: dict[str, str] = {}
+    for path, present in unmerged(root).items():
+        side: Side | None = next((s for pattern, s in prefer if fnmatch.fnmatch(path, pattern)), None)
+        if 2 not in present:  # the team deleted the old template's file: the golden path's comes in
+            side = "theirs"
+        if side is not None:
+            git(root, "--literal-pathspecs", "checkout", f"--{side}", "--", path)
+            git(root, "--literal-pathspecs", "add", "--", path)
+            resolved[path] = side
+    return resolved
+
+
+def _sort_files(
+    outcome: AdoptOutcome, root: Path, commits: tuple[str, str, str], theirs: set[str], old: set[str]
+) -> None:
+    """Each golden-path file the merge wrote: added, replaced (never edited) or merged."""
+    head, base, new = commits
+    for path in sorted(theirs):
+        mine, golden = _blob(root, head, path), _blob(root, new, path)
+        if path in outcome.conflicts or path in outcome.resolved or mine == golden:
+            continue
+        now = (
+            git(root, "hash-object", "--", path, check=False).stdout.strip()
+            if (root / path).exists()
+            else None
+        )
+        if mine is None:
+            outcome.added.append(path)
+        elif now == golden and path in old and mine == _blob(root, base, path):
+            outcome.replaced.append(path)
+        elif now not in (mine, None):
+            outcome.merged.append(path)
 
 
 def _static_ids() -> list[str]:
@@ -258,10 +234,11 @@ def _passing(root: Path) -> tuple[list[str], int]:
 
 def adopt(request: AdoptRequest, ask: Asker | None = None) -> AdoptOutcome:
     """Adopt the repository at `request.path` (or plan it, with `dry_run`)."""
-    root = repo_root(request.path)
+    project = Project.at(request.path)
+    root = project.root
     with ExitStack() as stack:
-        stack.enter_context(exclusive(root))
-        _preflight(root)
+        stack.enter_context(project.locked())
+        _preflight(project)
         record = legacy.find_record(root)
         source = stack.enter_context(template_source(request.template, request.vcs_ref))
         answers, sources, notes = _answers(root, source, request, record, ask)
@@ -279,14 +256,14 @@ def adopt(request: AdoptRequest, ask: Asker | None = None) -> AdoptOutcome:
             clone = tmp / "clone" / root.name
             git(tmp, "clone", "--quiet", "--no-local", str(root), str(clone))
             git(clone, "switch", "--quiet", "--detach", out(root, "rev-parse", "HEAD"))
-            outcome = _merge(clone, base_dir, new_dir, request, source.version)
+            outcome = _merge(Project(clone), base_dir, new_dir, request, source.version)
             for path in outcome.conflicts:  # score the result as if each conflict kept the team's side
                 git(clone, "checkout", "--ours", "--", path)
             outcome.status, outcome.branch = "planned", None
             after, _ = _passing(clone)
             shutil.rmtree(clone, ignore_errors=True)
         else:
-            outcome = _merge(root, base_dir, new_dir, request, source.version)
+            outcome = _merge(project, base_dir, new_dir, request, source.version)
             after, _ = _passing(root) if not outcome.conflicts else ([], total)
     outcome.answers, outcome.sources, outcome.notes = answers, sources, notes
     outcome.checks_before, outcome.checks_after, outcome.checks_total = before, after, total

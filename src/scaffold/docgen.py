@@ -45,7 +45,8 @@ def _questions() -> list[Question]:
 
 def _defaults() -> dict[str, Any]:
     """Answers of a repo named `my-service` with every default (the docs' example)."""
-    from .render import Source, questionnaire_for
+    from .render import questionnaire_for
+    from .template import Source
 
     source = Source(embedded_template_dir(), EMBEDDED_SOURCE, None)
     return questionnaire_for(source, Path("my-service")).resolve({})

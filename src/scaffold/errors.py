@@ -1,15 +1,24 @@
-"""Errors the CLI reports as one line, each with the exit code it maps to."""
+"""Errors the CLI reports as one line, and every exit code `scaffold` ends with (defined once)."""
 
 from __future__ import annotations
 
-EXIT_ERROR = 2
-EXIT_INTERRUPTED = 130
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """How a `scaffold` command ended; scripts and CI read these, so they never change."""
+
+    OK = 0
+    FAILED = 1  # the answer is "no": checks fail, behind the template, a rollout stopped
+    ERROR = 2  # a ScaffoldError or a usage error: nothing (more) was changed
+    CONFLICTS = 3  # an update or adoption stopped for the person to resolve conflicts
+    INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
 
 
 class ScaffoldError(Exception):
     """A failure the user can act on; its message is printed as is, without a traceback."""
 
-    exit_code = EXIT_ERROR
+    exit_code = ExitCode.ERROR
 
 
 class AnswerError(ScaffoldError):

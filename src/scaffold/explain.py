@@ -157,7 +157,7 @@ def open_repo(root: Path) -> Iterator[Repo]:
     A git template is fetched at the recorded tag; when that fails (offline, moved) the
     guide embedded in this scaffold is used instead and the report says so.
     """
-    from .render import template_source
+    from .template import template_source
 
     recorded = read_answers(root)
     raw = yaml.safe_load((root / ANSWERS_FILE).read_text())

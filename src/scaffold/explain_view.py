@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from fnmatch import fnmatch
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group
@@ -12,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .checks import Registry, docs_url, load
-from .explain import FileReport, Repo, source_label
+from .explain import FileReport, Repo, open_repo, relative_to_root, root_for, source_label
 from .guide import OWNER_MEANING, group_titles
 
 _OTHER = "Not from the template (yours)"
@@ -150,3 +151,27 @@ def as_json(repo: Repo, reports: list[FileReport]) -> str:
         )
     meta = {"repo": str(repo.root), "template": repo.source, "version": repo.version, "note": repo.note}
     return json.dumps({**meta, "files": items}, indent=2, default=str)
+
+
+def explain(console: Console, target: Path | None, fmt: str) -> str | None:
+    """Explain the repository's map (no TARGET, or its root), a folder or a file: printed on
+    `console` as text, or returned as JSON for the caller to write as is."""
+    root = root_for(target)
+    rel = None if target is None else relative_to_root(root, target)
+    with open_repo(root) as repo:
+        if rel is None or rel == "":
+            if fmt == "json":
+                mapping = repo.template_files()
+                return as_json(repo, [repo.report(path, mapping) for path in repo.files()])
+            show_map(console, repo)
+        elif (root / rel).is_dir():
+            if fmt == "json":
+                mapping = repo.template_files()
+                inside = [p for p in repo.files() if p.startswith(rel + "/")]
+                return as_json(repo, [repo.report(p, mapping) for p in inside])
+            show_folder(console, repo, rel)
+        elif fmt == "json":
+            return as_json(repo, [repo.report(rel)])
+        else:
+            show_file(console, repo, repo.report(rel))
+    return None

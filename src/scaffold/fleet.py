@@ -3,13 +3,11 @@ updates rolled out to them (canary first, in parallel, dirty repositories untouc
 
 from __future__ import annotations
 
-import html
-import json
 import os
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Literal
@@ -18,7 +16,7 @@ import yaml
 from packaging.version import Version
 
 from . import fleet_cache
-from .checks import Check, PluginError, Registry, load, run
+from .checks import Check, Registry, load, run
 from .checks.fixtures import catalog, entity_ref
 from .errors import BusyError, ScaffoldError
 from .gitutil import git
@@ -186,83 +184,7 @@ def summarize(repos: list[RepoStatus]) -> dict[str, object]:
     }
 
 
-def render_status(
-    repos: list[RepoStatus], fmt: Literal["json", "markdown", "html"], errors: list[PluginError] | None = None
-) -> str:
-    """The fleet report as JSON, Markdown or a self-contained HTML page with a version chart."""
-    summary = summarize(repos)
-    if fmt == "json":
-        broken = [asdict(e) for e in errors or []]
-        return json.dumps(
-            {"repos": [asdict(r) for r in repos], "summary": summary, "plugin_errors": broken}, indent=2
-        )
-    if fmt == "markdown":
-        lines = ["| repo | version | behind | score | failing | dirty | last update |", "|" + " --- |" * 7]
-        for r in repos:
-            lines.append(
-                f"| {r.path} | {r.version or '?'} | {r.behind if r.behind is not None else '?'} | "
-                f"{r.score:.0%} | {', '.join(r.failing)} | {'yes' if r.dirty else 'no'} | "
-                f"{r.last_update or ''} |"
-            )
-        lines.append(
-            f"\n{summary['repos']} repositories; {summary['on_latest_share']:.0%} on the latest version."
-        )
-        lines += _duplicates(summary)
-        return "\n".join(lines)
-    return _html(repos, summary)
-
-
-def _duplicates(summary: dict[str, object]) -> list[str]:
-    shared: dict[str, list[str]] = summary["duplicate_entities"]  # type: ignore[assignment]
-    return [
-        f"\nCatalog entity {ref} is claimed by {len(paths)} repositories: {', '.join(paths)}"
-        " (give each its own name in catalog-info.yaml)."
-        for ref, paths in shared.items()
-    ]
-
-
-def _label(version: str) -> str:
-    return version if version == "unknown" else f"v{version}"
-
-
-def _html(repos: list[RepoStatus], summary: dict[str, object]) -> str:
-    per_version: dict[str, int] = summary["per_version"]  # type: ignore[assignment]
-    share = f"{summary['on_latest_share']:.0%}"
-    shared = "".join(f"<p><strong>{html.escape(line.strip())}</strong></p>" for line in _duplicates(summary))
-    top = max(per_version.values(), default=1)
-    bars = []
-    for index, (version, count) in enumerate(per_version.items()):
-        height = round(180 * count / top)
-        x = 40 + index * 90
-        bars.append(
-            f'<rect x="{x}" y="{200 - height}" width="60" height="{height}" fill="#3b6fb6"/>'
-            f'<text x="{x + 30}" y="{195 - height}" text-anchor="middle">{count}</text>'
-            f'<text x="{x + 30}" y="218" text-anchor="middle">{html.escape(_label(version))}</text>'
-        )
-    width = 80 + 90 * max(len(per_version), 1)
-    rows = "".join(
-        f"<tr><td>{html.escape(r.path)}</td><td>{html.escape(r.version or '?')}</td>"
-        f"<td>{r.behind if r.behind is not None else '?'}</td><td>{r.score:.0%}</td>"
-        f"<td>{html.escape(', '.join(r.failing))}</td><td>{'yes' if r.dirty else 'no'}</td>"
-        f"<td>{html.escape(r.last_update or '')}</td></tr>"
-        for r in repos
-    )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>scaffold fleet status</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px}}svg text{{font-size:12px}}</style></head>
-<body><h1>Fleet status</h1>
-<p>{summary["repos"]} repositories; {share} on the latest template version.</p>{shared}
-<h2>Repositories per template version</h2>
-<svg id="versions" width="{width}" height="230" role="img" aria-label="repositories per template version">
-<line x1="30" y1="200" x2="{width - 10}" y2="200" stroke="#333"/>{"".join(bars)}</svg>
-<h2>Repositories</h2>
-<table><tr><th>repository</th><th>version</th><th>behind</th><th>score</th><th>failing checks</th>
-<th>dirty</th><th>last update</th></tr>{rows}</table></body></html>
-"""
-
-
-Result = Literal["updated", "conflicts", "failed", "skipped", "up-to-date"]
+RolloutResult = Literal["updated", "conflicts", "failed", "skipped", "up-to-date"]
 
 
 @dataclass
@@ -270,7 +192,7 @@ class UpdateReport:
     """What happened to one repository in a fleet update."""
 
     path: str
-    result: Result
+    result: RolloutResult
     reason: str = ""
 
 
@@ -285,10 +207,10 @@ def _update_one(path: Path, to: str | None, trust: bool) -> UpdateReport:
             pass  # free now; the update itself takes the lock again and refuses if it lost the race
     except BusyError as busy:
         return UpdateReport(str(path), "skipped", f"being changed by another process: {busy}")
-    from .update import UpdateRequest, execute  # Copier is only worth loading to update
+    from . import update  # Copier is only worth loading to update
 
     try:
-        outcome = execute(UpdateRequest(path=path, to=to, trust=trust))
+        outcome = update.run(update.UpdateRequest(path=path, to=to, trust=trust))
     except BusyError as busy:
         return UpdateReport(str(path), "skipped", f"being changed by another process: {busy}")
     except ScaffoldError as error:
@@ -323,7 +245,7 @@ def fleet_update(
 
     def batch(group: list[Path]) -> list[UpdateReport]:
         # A process per repository at a time: updates render with Copier (Python, so threads
-        # would share one core), and each returns its Outcome, not text to parse.
+        # would share one core), and each returns its UpdateOutcome, not text to parse.
         with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
             done = []
             for report in pool.map(partial(_update_one, to=to, trust=trust), group):

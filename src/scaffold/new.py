@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ScaffoldError
-from .gitutil import git, git_env
 from .guide import Guide, Preset, load_guide
-from .pristine import PRISTINE_BRANCH
-from .render import render, template_source
+from .project import Project
+from .render import render
 from .sample import Inferred, infer_contract
+from .template import template_source
 
 if TYPE_CHECKING:  # the wizard pulls in prompt_toolkit: only imported where a person answers
     from .wizard import Prompter
@@ -86,22 +86,15 @@ def _staging_dir(destination: Path) -> Iterator[Path]:
                     folder.rmdir()
 
 
-def _commit(project: Path, message: str, team_files: dict[Path, str], team_message: str) -> None:
-    """Initial commit, the pristine branch `scaffold update` merges template versions from,
-    and the team's own files (an inferred contract) as a second commit on main only: the
-    pristine branch stays the template's rendering, so updates never undo them.
+def _commit(folder: Path, message: str, team_files: dict[Path, str], team_message: str) -> None:
+    """The first commit, where the pristine branch starts, and the team's own files (an
+    inferred contract) as a second commit on main only: the pristine branch stays the
+    template's rendering, so updates never undo them.
     """
-    if shutil.which("git") is None:
-        raise ScaffoldError("git is not installed; install it or pass --no-git")
-    git(project, "init", "--quiet", "--initial-branch=main")
-    env = git_env(project)  # probed once, not per command
-    git(project, "add", "--all", env=env)
-    git(project, "commit", "--quiet", "--no-verify", "--message", message, env=env)
-    git(project, "branch", PRISTINE_BRANCH, env=env)
+    project = Project.create(folder, message)
     if team_files:
-        _write(project, team_files)
-        git(project, "add", "--", *(str(path) for path in team_files), env=env)
-        git(project, "commit", "--quiet", "--no-verify", "--message", team_message, env=env)
+        _write(folder, team_files)
+        project.commit_files([str(path) for path in team_files], team_message)
 
 
 def _write(project: Path, files: dict[Path, str]) -> None:

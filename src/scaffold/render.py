@@ -1,8 +1,8 @@
 """Render one template version into a folder with Copier's public API (`run_copy`).
 
-Shared by `new` and `update`. The template is first made local (a plain copy of the
-embedded template, or a clone of a git template checked out at the wanted tag), so its
-questions can be read and validated before Copier writes anything.
+Shared by `new`, `update` and `adopt`. The template is first made local (template.py's
+`template_source`), so its questions can be read and validated before Copier writes
+anything.
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,22 +22,11 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .answers import Asker, Questionnaire
 from .errors import AnswerError, ScaffoldError
-from .gitutil import git
-from .template import ANSWERS_FILE, EMBEDDED_SOURCE, embedded_template_copy, read_config, template_version
+from .template import ANSWERS_FILE, Source, read_config
 
 _COPIER_VALIDATION = re.compile(r"Validation error for question '(?P<name>[^']+)': (?P<rule>.*)", re.S)
 # What Copier's own Jinja environment loads, so validators render the same way here.
 _COPIER_EXTENSIONS = ["jinja2_ansible_filters.AnsibleCoreFiltersExtension"]
-
-
-@dataclass(frozen=True)
-class Source:
-    """A template made local: where it is, what to record, which version it is."""
-
-    path: Path
-    record: str
-    version: str | None
-    ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,44 +38,6 @@ class Rendered:
     changelog: str = ""
     migrations: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""  # the template's `_message_after_copy`, rendered with these answers
-
-
-def _is_local_plain_dir(template: str) -> bool:
-    path = Path(template)
-    return path.is_dir() and not (path / ".git").exists()
-
-
-@contextmanager
-def template_source(template: str | None, vcs_ref: str | None = None) -> Iterator[Source]:
-    """Make `template` local: the embedded copy, a plain folder as is, or a git clone at a tag.
-
-    Without `vcs_ref`, a git template is taken at its latest version tag, as Copier does.
-    """
-    if template is None or template == EMBEDDED_SOURCE:
-        with embedded_template_copy() as copy:
-            yield Source(copy, EMBEDDED_SOURCE, template_version(copy))
-        return
-    if _is_local_plain_dir(template):
-        yield Source(Path(template).resolve(), str(Path(template).resolve()), None)
-        return
-    from .versions import available_versions, latest  # local import: versions imports this module
-
-    record = str(Path(template).resolve()) if Path(template).is_dir() else template
-    if vcs_ref is None:
-        versions = available_versions(template)
-        vcs_ref = versions[latest(versions)]
-    with tempfile.TemporaryDirectory(prefix="scaffold-clone-") as tmp:
-        clone = Path(tmp) / "template"
-        cloned = git(Path(tmp), "clone", "--quiet", template, str(clone), check=False)
-        if cloned.returncode != 0:
-            detail = (cloned.stderr or cloned.stdout).strip().splitlines()
-            raise ScaffoldError(
-                f"cannot load template {template}: {detail[-1] if detail else 'git clone failed'}"
-            )
-        checkout = git(clone, "checkout", "--quiet", "--detach", vcs_ref, check=False)
-        if checkout.returncode != 0:
-            raise ScaffoldError(f"template {template} has no version or ref {vcs_ref!r}")
-        yield Source(clone, record, vcs_ref.removeprefix("v"), vcs_ref)
 
 
 def _first_line(error: BaseException) -> str:

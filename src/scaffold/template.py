@@ -1,4 +1,8 @@
-"""Where templates come from: the one embedded in this package, or one the user names."""
+"""Where templates come from: the one embedded in this package, or one the user names.
+
+Made local here without Copier, so `scaffold explain` can read a template's guide
+without loading it.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from .errors import ScaffoldError
+from .gitutil import git
 
 # Where Copier records the template source, version and answers in a generated repository.
 ANSWERS_FILE = ".copier-answers.yml"
@@ -74,3 +80,51 @@ def template_version(source: Path) -> str:
             if isinstance(value, dict) and "default" in value:
                 return str(value["default"])
     raise ScaffoldError(f"{source} declares no scaffold_version in its copier.yml")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A template made local: where it is, what to record, which version it is."""
+
+    path: Path
+    record: str
+    version: str | None
+    ref: str | None = None
+
+
+def _is_local_plain_dir(template: str) -> bool:
+    path = Path(template)
+    return path.is_dir() and not (path / ".git").exists()
+
+
+@contextmanager
+def template_source(template: str | None, vcs_ref: str | None = None) -> Iterator[Source]:
+    """Make `template` local: the embedded copy, a plain folder as is, or a git clone at a tag.
+
+    Without `vcs_ref`, a git template is taken at its latest version tag, as Copier does.
+    """
+    if template is None or template == EMBEDDED_SOURCE:
+        with embedded_template_copy() as copy:
+            yield Source(copy, EMBEDDED_SOURCE, template_version(copy))
+        return
+    if _is_local_plain_dir(template):
+        yield Source(Path(template).resolve(), str(Path(template).resolve()), None)
+        return
+    from .versions import available_versions, latest  # local import: versions imports this module
+
+    record = str(Path(template).resolve()) if Path(template).is_dir() else template
+    if vcs_ref is None:
+        versions = available_versions(template)
+        vcs_ref = versions[latest(versions)]
+    with tempfile.TemporaryDirectory(prefix="scaffold-clone-") as tmp:
+        clone = Path(tmp) / "template"
+        cloned = git(Path(tmp), "clone", "--quiet", template, str(clone), check=False)
+        if cloned.returncode != 0:
+            detail = (cloned.stderr or cloned.stdout).strip().splitlines()
+            raise ScaffoldError(
+                f"cannot load template {template}: {detail[-1] if detail else 'git clone failed'}"
+            )
+        checkout = git(clone, "checkout", "--quiet", "--detach", vcs_ref, check=False)
+        if checkout.returncode != 0:
+            raise ScaffoldError(f"template {template} has no version or ref {vcs_ref!r}")
+        yield Source(clone, record, vcs_ref.removeprefix("v"), vcs_ref)

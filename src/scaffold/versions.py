@@ -13,6 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from .errors import ScaffoldError
 from .gitutil import git
+from .guard import repo_root
 from .template import ANSWERS_FILE, EMBEDDED_SOURCE, embedded_template_dir, template_version
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: fleet reads many
@@ -106,6 +107,25 @@ def behind(versions: Iterable[Version], current: Version) -> int:
 def latest_version(source: str) -> Version:
     """The latest version of a template source (a network call for a remote one)."""
     return latest(available_versions(source))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a project stands against its template source (`scaffold check-update`)."""
+
+    current: Version
+    latest: Version
+
+    @property
+    def behind(self) -> bool:
+        """True when a newer template version than the recorded one is available."""
+        return self.latest > self.current
+
+
+def standing(path: Path) -> Standing:
+    """The recorded and the latest template version of the project containing `path`."""
+    recorded = read_answers(repo_root(path))
+    return Standing(recorded.version, latest_version(recorded.source))
 
 
 def changelog_between(changelog: str, current: Version, target: Version) -> str:

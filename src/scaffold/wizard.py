@@ -14,7 +14,7 @@ from rich.console import Console
 
 from .answers import Question
 from .contract_review import Checker
-from .errors import EXIT_INTERRUPTED, ScaffoldError
+from .errors import ExitCode, ScaffoldError
 from .guide import Preset
 from .sample import Inferred
 
@@ -91,7 +91,7 @@ _MORE = _More()
 class WizardCancelledError(ScaffoldError):
     """The person stopped the wizard (Ctrl-C); nothing was written."""
 
-    exit_code = EXIT_INTERRUPTED
+    exit_code = ExitCode.INTERRUPTED
 
 
 def _answered(answer: Any) -> Any:

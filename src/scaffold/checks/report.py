@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
-from .engine import Evidence, Result
+from .engine import Check, Evidence, Result
 from .registry import PluginError
 
 Format = Literal["text", "json", "markdown", "sarif", "codequality"]
@@ -46,6 +46,38 @@ def render(
     if fmt == "codequality":
         return json.dumps(as_codequality(results, root=root), indent=2)
     return as_markdown(results, errors) if fmt == "markdown" else as_text(results, errors)
+
+
+def listing(
+    chosen: Sequence[type[Check]],
+    fmt: str,
+    *,
+    errors: Sequence[PluginError],
+    origin: dict[str, str],
+    url: Callable[[type[Check]], str],
+) -> str:
+    """The checks as a table, JSON or Markdown (what `scaffold check --list`, docs and portals show)."""
+    rows = [
+        {
+            "id": c.id,
+            "family": c.family,
+            "tier": c.tier,
+            "title": c.title(),
+            "requires": sorted(c.requires),
+            "why": c.why,
+            "fix": c.fix,
+            "url": url(c),
+            "origin": origin[c.id],
+        }
+        for c in chosen
+    ]
+    if fmt == "json":
+        return json.dumps({"checks": rows, "plugin_errors": [vars(e) for e in errors]}, indent=2)
+    if fmt == "markdown":
+        lines = ["| id | family | tier | check | from |", "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {r['id']} | {r['family']} | {r['tier']} | {r['title']} | {r['origin']} |" for r in rows]
+        return "\n".join(lines)
+    return "\n".join(f"{r['id']:<8} {r['family']:<11} {r['tier']:<8} {r['title']}" for r in rows)
 
 
 def summary(results: Iterable[Result]) -> dict[str, int]:

@@ -1,9 +1,10 @@
 """The `scaffold` command: a thin layer over the verbs, with one error boundary.
 
 Commands live in one module each and are imported only when invoked, so `scaffold check`
-and `scaffold explain` (a pre-commit hook runs the first) never load Copier. Every
-user-facing failure (`ScaffoldError`) ends here as one line and its exit code; Ctrl-C is
-exit 130.
+and `scaffold explain` (a pre-commit hook runs the first) never load Copier. A command
+parses, calls one API function and prints through the formatter next to its verb. Every
+user-facing failure (`ScaffoldError`) ends here, in `LazyGroup.invoke`, as one line and its
+exit code; Ctrl-C is exit 130 with what the command guarantees about the repository.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import click
 
 from .. import __version__
-from ..errors import EXIT_INTERRUPTED, ScaffoldError
+from ..errors import ExitCode, ScaffoldError
 from .common import err_console, fail
 
 # command name -> module (in this package) and attribute, in the order `--help` lists them
@@ -29,6 +30,12 @@ COMMANDS = {
     "explain": ("check_cmd", "explain_command"),
     "check": ("check_cmd", "check_command"),
     "fleet": ("fleet_cmd", "fleet"),
+}
+# What Ctrl-C leaves behind, for the commands that write (each rolls back what it did).
+INTERRUPTED = {
+    "new": "nothing was written",
+    "adopt": "nothing was written",
+    "update": "the repository is as it was",
 }
 
 
@@ -47,15 +54,24 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(importlib.import_module(f".{module}", __name__), attribute)
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Resolve as click does, remembering the name for the error boundary."""
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta["scaffold.command"] = name
+        return name, command, rest
+
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; a ScaffoldError is one line and its exit code, Ctrl-C is 130."""
+        """The one error boundary: a ScaffoldError is one line and its exit code, Ctrl-C is 130."""
         try:
             return super().invoke(ctx)
         except ScaffoldError as error:
             fail(error)
         except KeyboardInterrupt:
-            err_console.print("[red]interrupted[/red]")
-            sys.exit(EXIT_INTERRUPTED)
+            note = INTERRUPTED.get(str(ctx.meta.get("scaffold.command")))
+            err_console.print("[red]interrupted[/red]" + (f"; {note}" if note else ""))
+            sys.exit(ExitCode.INTERRUPTED)
 
 
 @click.group(

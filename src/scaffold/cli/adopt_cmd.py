@@ -5,16 +5,12 @@ from __future__ import annotations
 import sys
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
-from ..errors import ScaffoldError
-from .common import abandoned, answered, fail
-
-if TYPE_CHECKING:
-    from ..adopt import AdoptOutcome
+from ..errors import ExitCode
+from .common import abandoned, answered
 
 ADOPT_EXAMPLES = """
 \b
@@ -69,72 +65,31 @@ def adopt_command(
     (exit 3) unless --prefer decides. A dirty tree is refused; any failure leaves the
     repository as it was. Afterwards `scaffold update` works as on a generated repo.
     """
+    if abort:
+        from ..project import abort as abort_change
+
+        abandoned(*abort_change(path), what="Adoption")
+        return
+    from .. import adopt_view
     from ..adopt import AdoptRequest, adopt, parse_prefer
     from ..answers import parse_data
-    from ..update import abort as abort_update
 
-    try:
-        if abort:
-            abandoned(*abort_update(path), what="Adoption")
-            return
-        request = AdoptRequest(
-            path=path,
-            data=parse_data(list(pairs), data_file),
-            template=template,
-            vcs_ref=vcs_ref,
-            mapping=mapping,
-            prefer=parse_prefer(list(prefer)),
-            dry_run=dry_run,
-            trust=trust,
-        )
-        interactive = not dry_run and fmt == "text" and sys.stdin.isatty() and sys.stdout.isatty()
-        status = "Rendering the golden path and merging it…"
-        outcome = answered(partial(adopt, request), interactive, status)
-    except ScaffoldError as error:
-        fail(error)
+    request = AdoptRequest(
+        path=path,
+        data=parse_data(list(pairs), data_file),
+        template=template,
+        vcs_ref=vcs_ref,
+        mapping=mapping,
+        prefer=parse_prefer(list(prefer)),
+        dry_run=dry_run,
+        trust=trust,
+    )
+    interactive = not dry_run and fmt == "text" and sys.stdin.isatty() and sys.stdout.isatty()
+    status = "Rendering the golden path and merging it…"
+    outcome = answered(partial(adopt, request), interactive, status)
     if fmt == "json":
         click.echo(outcome.as_json())
     else:
-        _adopt_report(outcome)
+        adopt_view.show(Console(highlight=False), outcome)
     if outcome.status == "conflicts":
-        sys.exit(3)
-
-
-def _adopt_report(outcome: AdoptOutcome) -> None:
-    console = Console(highlight=False)
-    version = f" v{outcome.version}" if outcome.version else ""
-    console.print(f"[bold]Golden path{version}[/bold] — answers:")
-    for name, value in outcome.answers.items():
-        console.print(f"  {name} = {value}  [dim]({outcome.sources.get(name, '')})[/dim]", markup=True)
-    for note in outcome.notes:
-        console.print(f"[yellow]note:[/yellow] {note}", markup=True)
-    console.print(
-        f"\nFiles: {len(outcome.added)} added, {len(outcome.replaced)} replaced (old template output "
-        f"you never edited), {len(outcome.merged)} merged, {len(outcome.resolved)} resolved by --prefer, "
-        f"{len(outcome.conflicts)} conflicting"
-    )
-    for label, paths in (("replaced", outcome.replaced), ("merged", outcome.merged)):
-        for item in paths:
-            console.print(f"  {label:<9} {item}", markup=False)
-    for item, side in outcome.resolved.items():
-        console.print(f"  {side:<9} {item}", markup=False)
-    for item in outcome.conflicts:
-        console.print(f"  [red]conflict[/red]  {item}", markup=True)
-    if outcome.status == "planned" or outcome.status == "adopted":
-        after = (
-            "after adoption" if outcome.status == "adopted" else "after adoption (conflicts kept as yours)"
-        )
-        console.print(
-            f"\nGolden-path checks: {len(outcome.checks_before)}/{outcome.checks_total} pass now, "
-            f"{len(outcome.checks_after)}/{outcome.checks_total} {after}"
-            + (f"; still failing: {', '.join(outcome.failing_after)}" if outcome.failing_after else "")
-        )
-    if outcome.status == "planned":
-        console.print("\nNothing was changed (--dry-run).")
-    elif outcome.status == "adopted":
-        console.print(f"\nAdopted as one commit on {outcome.branch}: review it, then merge it.")
-    else:
-        console.print(
-            f"\nStopped on conflicts on {outcome.branch}: resolve the files above, `git add` them and "
-            "`git commit`; or `scaffold adopt --abort` to put everything back."
-        )
+        sys.exit(ExitCode.CONFLICTS)

@@ -9,33 +9,26 @@ from typing import NoReturn, TypeVar
 from rich.console import Console
 from rich.markup import escape
 
-from ..errors import EXIT_INTERRUPTED, ScaffoldError
+from ..errors import ExitCode, ScaffoldError
 
 T = TypeVar("T")
 err_console = Console(stderr=True, highlight=False)
 
 
 def fail(error: ScaffoldError) -> NoReturn:
-    """Report a user-facing error as one line and exit with its code."""
+    """Report a user-facing error as one line and exit with its code (the error boundary's)."""
     err_console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
     sys.exit(error.exit_code)
 
 
 def answered(run: Callable[..., T], interactive: bool, status: str) -> T:
-    """Run `run` with the wizard for a person, or quietly under a spinner for scripts.
+    """Run `run` with the wizard for a person, or quietly under a spinner for scripts."""
+    if interactive:
+        from ..wizard import Wizard  # prompt_toolkit is only worth loading for a person
 
-    Ctrl-C is a one-line message and exit 130: everything that writes rolls back.
-    """
-    try:
-        if interactive:
-            from ..wizard import Wizard  # prompt_toolkit is only worth loading for a person
-
-            return run(ask=Wizard(err_console))
-        with err_console.status(status):
-            return run()
-    except KeyboardInterrupt:
-        err_console.print("[red]interrupted[/red]; nothing was written")
-        sys.exit(EXIT_INTERRUPTED)
+        return run(ask=Wizard(err_console))
+    with err_console.status(status):
+        return run()
 
 
 def abandoned(where: str, problems: list[str], what: str = "Update") -> None:
@@ -46,7 +39,7 @@ def abandoned(where: str, problems: list[str], what: str = "Update") -> None:
         label = "" if problem.startswith("note:") else "warning: "
         err_console.print(f"{label}{problem}", markup=False, highlight=False, soft_wrap=True)
     if any(not problem.startswith("note:") for problem in problems):
-        sys.exit(2)
+        sys.exit(ExitCode.ERROR)
 
 
 def ids(value: str | None) -> list[str] | None:

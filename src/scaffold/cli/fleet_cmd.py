@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
 
-from ..errors import ScaffoldError
-from .common import err_console, fail
+from ..errors import ExitCode, ScaffoldError
+from .common import err_console
 
 
 @click.group()
@@ -51,40 +49,19 @@ def fleet_status_command(root: Path | None, manifest: Path | None, fmt: str, no_
     installed checks ($SCAFFOLD_CACHE_DIR, default ~/.cache/scaffold/fleet).
     """
     from ..checks import load
-    from ..fleet import fleet_status, render_status, summarize
+    from ..fleet import fleet_status
+    from ..fleet_view import render_status, show_status
 
-    try:
-        repos = fleet_status(_fleet_paths(root, manifest), cache=not no_cache)
-    except ScaffoldError as error:
-        fail(error)
+    repos = fleet_status(_fleet_paths(root, manifest), cache=not no_cache)
     errors = load().errors  # a broken check plugin: its checks are missing from every repo
     for problem in errors:
         err_console.print(f"[red]error:[/red] plugin {problem.plugin}: {problem.message}", soft_wrap=True)
     if fmt != "text":
         kind = "json" if fmt == "json" else "markdown" if fmt == "markdown" else "html"
         click.echo(render_status(repos, kind, errors))  # type: ignore[arg-type]
-        sys.exit(1 if errors else 0)
-    table = Table("repository", "version", "behind", "score", "failing checks", "dirty", "last update")
-    for r in repos:
-        behind = "?" if r.behind is None else str(r.behind)
-        table.add_row(
-            r.path,
-            r.version or "?",
-            behind,
-            f"{r.score:.0%}",
-            ", ".join(r.failing),
-            "yes" if r.dirty else "no",
-            r.last_update or "",
-        )
-    console = Console(highlight=False)
-    console.print(table)
-    summary = summarize(repos)
-    console.print(
-        f"{summary['repos']} repositories; per version: {summary['per_version']}; "
-        f"{summary['on_latest_share']:.0%} on the latest.",
-        markup=False,
-    )
-    sys.exit(1 if errors else 0)
+    else:
+        show_status(Console(highlight=False), repos)
+    sys.exit(ExitCode.FAILED if errors else ExitCode.OK)
 
 
 @fleet.command("update")
@@ -113,16 +90,12 @@ def fleet_update_command(
     trust: bool,
 ) -> None:
     """Update every clean repository on its own branch (dirty ones are skipped, untouched)."""
-    from dataclasses import asdict
-
     from rich.progress import Progress
 
     from ..fleet import UpdateReport, fleet_update
+    from ..fleet_view import rollout_counts, rollout_json, show_rollout
 
-    try:
-        paths = _fleet_paths(root, manifest)
-    except ScaffoldError as error:
-        fail(error)
+    paths = _fleet_paths(root, manifest)
     with Progress(console=err_console, transient=True) as progress:
         task = progress.add_task("Updating", total=len(paths))
 
@@ -130,20 +103,8 @@ def fleet_update_command(
             progress.advance(task)
 
         reports, stopped = fleet_update(paths, to=to, canary=canary, jobs=jobs, trust=trust, progress=advance)
-    table = Table("repository", "result", "reason")
-    for item in reports:
-        table.add_row(item.path, item.result, item.reason)
-    console = Console(highlight=False)
-    console.print(table)
-    counts = {
-        kind: sum(r.result == kind for r in reports)
-        for kind in ("updated", "up-to-date", "conflicts", "failed", "skipped")
-    }
-    console.print(", ".join(f"{count} {kind}" for kind, count in counts.items()), markup=False)
-    if stopped:
-        console.print(
-            f"Canary stopped the rollout after {len(reports)} of {len(paths)} repositories.", markup=False
-        )
+    show_rollout(Console(highlight=False), reports, stopped, len(paths))
     if report:
-        report.write_text(json.dumps({"stopped": stopped, "reports": [asdict(r) for r in reports]}, indent=2))
-    sys.exit(1 if stopped or counts["failed"] or counts["conflicts"] else 0)
+        report.write_text(rollout_json(reports, stopped))
+    counts = rollout_counts(reports)
+    sys.exit(ExitCode.FAILED if stopped or counts["failed"] or counts["conflicts"] else ExitCode.OK)

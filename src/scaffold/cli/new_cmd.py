@@ -5,17 +5,11 @@ from __future__ import annotations
 import sys
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
-from rich.table import Table
 
-from ..errors import ScaffoldError
-from .common import answered, fail
-
-if TYPE_CHECKING:
-    from ..new import NewResult
+from .common import answered
 
 NEW_EXAMPLES = """
 \b
@@ -74,43 +68,24 @@ def new(
     explanation and the derived default. Otherwise (--defaults, or no terminal on
     standard input) answers come from --data, --data-file and the defaults.
     """
+    from .. import new_view
     from ..answers import parse_data
     from ..new import NewRequest, generate
 
-    try:
-        data = parse_data(list(pairs), data_file)
-        interactive = not defaults and sys.stdin.isatty() and sys.stdout.isatty()
-        request = NewRequest(
-            destination=destination,
-            data=data,
-            template=template,
-            vcs_ref=vcs_ref,
-            git=not no_git,
-            preset=preset,
-            sample=sample,
-            target=target,
-        )
-        result = answered(partial(generate, request), interactive, "Rendering the template…")
-    except ScaffoldError as error:
-        fail(error)
-    _print_next_steps(result)
-
-
-def _print_next_steps(result: NewResult) -> None:
-    answers = result.answers
-    version = f" (template v{result.template_version})" if result.template_version else ""
-    console = Console(highlight=False)
-    console.print(f"[green]Created[/green] {result.destination}{version}")
-    if result.committed:
-        console.print("A git repository with a first commit is ready.")
-    if result.contract_notes:
-        console.print("\nThe feature contract was inferred from the sample; check these guesses:")
-        for note in result.contract_notes:
-            console.print(f"  - {note}", markup=False, soft_wrap=True)
-    if result.message.strip():  # the template's own next steps, as `copier copy` prints them
-        console.print("\n" + result.message.strip("\n"), markup=False, soft_wrap=True)
-    if "project_slug" in answers:
-        console.print(f"\nThe answers are in {result.destination / '.copier-answers.yml'}.")
+    data = parse_data(list(pairs), data_file)
+    interactive = not defaults and sys.stdin.isatty() and sys.stdout.isatty()
+    request = NewRequest(
+        destination=destination,
+        data=data,
+        template=template,
+        vcs_ref=vcs_ref,
+        git=not no_git,
+        preset=preset,
+        sample=sample,
+        target=target,
+    )
+    result = answered(partial(generate, request), interactive, "Rendering the template…")
+    new_view.show(Console(highlight=False), result)
 
 
 @click.command("presets")
@@ -119,19 +94,13 @@ def _print_next_steps(result: NewResult) -> None:
 def presets_command(template: str | None, vcs_ref: str | None) -> None:
     """List the template's presets: named answers for common kinds of service."""
     from ..guide import load_guide
-    from ..render import template_source
+    from ..new_view import presets_table
+    from ..template import template_source
 
-    try:
-        with template_source(template, vcs_ref) as source:
-            guide = load_guide(source.path)
-    except ScaffoldError as error:
-        fail(error)
+    with template_source(template, vcs_ref) as source:
+        guide = load_guide(source.path)
     if guide is None or not guide.presets:
         click.echo("This template offers no presets.")
         return
-    table = Table("preset", "what it is for", "answers")
-    for item in guide.presets:
-        answers = ", ".join(f"{key}={value}" for key, value in item.answers.items())
-        table.add_row(item.id, f"{item.title}\n[dim]{item.why}[/dim]", answers)
-    Console(highlight=False).print(table)
+    Console(highlight=False).print(presets_table(guide.presets))
     click.echo("Use one with `scaffold new DEST --preset NAME`; --data answers win over it.")

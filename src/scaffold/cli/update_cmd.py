@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
-from rich.table import Table
 
-from ..errors import EXIT_INTERRUPTED, ScaffoldError
-from .common import abandoned, err_console, fail
-
-if TYPE_CHECKING:
-    from ..update import Outcome
+from ..errors import ExitCode
+from .common import abandoned
 
 
 @click.command("update")
@@ -52,29 +46,27 @@ def update(
     them and `git commit`, or abandon everything with `scaffold update --abort`.
     """
     from .. import update as updating
+    from .. import update_view
     from ..answers import parse_data
 
-    try:
-        if abort:
-            abandoned(*updating.abort(path))
-            return
-        request = updating.UpdateRequest(
-            path=path,
-            to=to,
-            in_place=in_place,
-            conflict="rej" if conflict == "rej" else "inline",
-            data=parse_data(list(pairs), None),
-            trust=trust,
-        )
-        outcome = updating.execute(request, dry_run=dry_run)
-    except ScaffoldError as error:
-        fail(error)
-    except KeyboardInterrupt:
-        err_console.print("[red]interrupted[/red]; the repository is as it was")
-        sys.exit(EXIT_INTERRUPTED)
-    _report(outcome)
+    if abort:
+        from ..project import abort as abort_change
+
+        abandoned(*abort_change(path))
+        return
+    request = updating.UpdateRequest(
+        path=path,
+        to=to,
+        in_place=in_place,
+        conflict="rej" if conflict == "rej" else "inline",
+        data=parse_data(list(pairs), None),
+        trust=trust,
+        dry_run=dry_run,
+    )
+    outcome = updating.run(request)
+    update_view.show(Console(highlight=False), outcome)
     if outcome.status == "conflicts":
-        sys.exit(updating.EXIT_CONFLICTS)
+        sys.exit(ExitCode.CONFLICTS)
 
 
 @click.command("plan")
@@ -84,15 +76,13 @@ def update(
 def plan(path: Path, to: str | None, fmt: str) -> None:
     """Show what `scaffold update` would do to every path, changing nothing."""
     from .. import update as updating
+    from .. import update_view
 
-    try:
-        outcome = updating.execute(updating.UpdateRequest(path=path, to=to), dry_run=True)
-    except ScaffoldError as error:
-        fail(error)
+    outcome = updating.run(updating.UpdateRequest(path=path, to=to, dry_run=True))
     if fmt == "json":
-        click.echo(json.dumps(_outcome_json(outcome), indent=2))
+        click.echo(update_view.as_json(outcome))
     else:
-        _report(outcome)
+        update_view.show(Console(highlight=False), outcome)
 
 
 @click.command("check-update")
@@ -100,70 +90,9 @@ def plan(path: Path, to: str | None, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def check_update(path: Path, fmt: str) -> None:
     """Exit 0 when the repository is on the latest template version, 1 when behind, 2 on error."""
-    from ..guard import repo_root
-    from ..versions import latest_version, read_answers
+    from ..update_view import standing_text
+    from ..versions import standing
 
-    try:
-        recorded = read_answers(repo_root(path))
-        latest = latest_version(recorded.source)
-    except ScaffoldError as error:
-        fail(error)
-    behind = latest > recorded.version
-    if fmt == "json":
-        click.echo(json.dumps({"current": str(recorded.version), "latest": str(latest), "behind": behind}))
-    elif behind:
-        click.echo(f"behind: on template v{recorded.version}, latest is v{latest} (run `scaffold update`)")
-    else:
-        click.echo(f"up to date: template v{recorded.version}")
-    sys.exit(1 if behind else 0)
-
-
-def _outcome_json(outcome: Outcome) -> dict[str, object]:
-    return {
-        "current": str(outcome.current),
-        "target": str(outcome.target),
-        "status": outcome.status,
-        "changes": outcome.changes,
-        "conflicts": outcome.conflicts,
-        "branch": outcome.branch,
-    }
-
-
-def _report(outcome: Outcome) -> None:
-    console = Console(highlight=False)
-    if outcome.status == "up-to-date":
-        console.print(f"Already on template v{outcome.current}; nothing to do.", markup=False)
-        return
-    if outcome.changelog:
-        console.print(
-            f"Changes from v{outcome.current} to v{outcome.target}:\n{outcome.changelog}\n", markup=False
-        )
-    if outcome.changes:
-        table = Table("path", "outcome", title=f"Update v{outcome.current} -> v{outcome.target}")
-        for path, change in outcome.changes.items():
-            table.add_row(path, change)
-        console.print(table)
-    if outcome.status == "planned":
-        console.print(
-            f"Plan only: {len(outcome.conflicts)} conflict(s) expected; nothing was changed.", markup=False
-        )
-    elif outcome.status == "updated":
-        console.print(f"Updated to template v{outcome.target}, committed on {outcome.branch}.", markup=False)
-    else:
-        console.print(f"Stopped on {len(outcome.conflicts)} conflict(s) on {outcome.branch}:", markup=False)
-        for path in outcome.conflicts:
-            console.print(f"  {path}", markup=False)
-        if outcome.rejects:
-            console.print("Your version of each is kept; the template's change is in:", markup=False)
-            for reject in outcome.rejects:
-                console.print(f"  {reject}", markup=False)
-        how = (
-            "apply what you want from the .rej files"
-            if outcome.rejects
-            else "resolve each (markers <<<<<<< ||||||| ======= >>>>>>>)"
-        )
-        console.print(
-            f"To finish: {how}, `git add` each file, then `git commit`;\n"
-            "or abandon the update with `scaffold update --abort`.",
-            markup=False,
-        )
+    found = standing(path)
+    click.echo(standing_text(found, fmt))
+    sys.exit(ExitCode.FAILED if found.behind else ExitCode.OK)

@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .errors import ScaffoldError
-from .gitutil import git, paths
-from .guard import current_branch, git_path, is_kept, printable, remove_own_file
+from ..errors import ScaffoldError
+from ..gitutil import git, paths
+from ..guard import current_branch, git_path, is_kept, printable, remove_own_file
 from .pristine import PRISTINE_BRANCH
 
 JOURNAL_FILE = "scaffold-update.json"

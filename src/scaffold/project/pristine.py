@@ -10,12 +10,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .gitutil import git, git_env
+from ..gitutil import git, git_env
 
 PRISTINE_BRANCH = "scaffold/pristine"
 
 
-def pristine_commit(root: Path, rendered: Path, parent: str | None, message: str) -> str:
+def store_render(root: Path, rendered: Path, parent: str | None, message: str) -> str:
     """Store `rendered` as a commit on top of `parent`, without touching index, work tree or refs."""
     with tempfile.TemporaryDirectory(prefix="scaffold-index-") as tmp:
         env = {**git_env(root), "GIT_INDEX_FILE": str(Path(tmp) / "index")}

@@ -1,0 +1,106 @@
+"""A repository scaffold manages: where it is, its lock, the checks before a change, and
+its pristine branch.
+
+`new`, `update` and `adopt` all go through this one object, so none of them needs
+another's internals: the branch name, the state checks and the way a render becomes a
+commit are defined here once.
+"""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..changes import changed
+from ..errors import ScaffoldError
+from ..gitutil import git, git_env, out, paths
+from ..guard import current_branch, exclusive, obstructions, repo_root, require_clean
+from .journal import refuse_unfinished
+from .pristine import PRISTINE_BRANCH, store_render
+
+
+@dataclass(frozen=True)
+class Project:
+    """A git work tree that scaffold renders into, merges into and checks before changing."""
+
+    root: Path
+
+    @classmethod
+    def at(cls, path: Path) -> Project:
+        """The project whose work tree contains `path`."""
+        return cls(repo_root(path))
+
+    @classmethod
+    def create(cls, folder: Path, message: str) -> Project:
+        """A new repository of everything in `folder`: the first commit on main, where the
+        pristine branch starts (the render the first update merges from)."""
+        if shutil.which("git") is None:
+            raise ScaffoldError("git is not installed; install it or pass --no-git")
+        git(folder, "init", "--quiet", "--initial-branch=main")
+        env = git_env(folder)  # probed once, not per command
+        git(folder, "add", "--all", env=env)
+        git(folder, "commit", "--quiet", "--no-verify", "--message", message, env=env)
+        git(folder, "branch", PRISTINE_BRANCH, env=env)
+        return cls(folder)
+
+    def commit_files(self, names: list[str], message: str) -> None:
+        """Commit these paths on the current branch only (the pristine branch stays the render)."""
+        env = git_env(self.root)
+        git(self.root, "add", "--", *names, env=env)
+        git(self.root, "commit", "--quiet", "--no-verify", "--message", message, env=env)
+
+    def locked(self) -> AbstractContextManager[int]:
+        """Hold the repository's lock: one scaffold process changes it at a time."""
+        return exclusive(self.root)
+
+    def refuse_unfinished(self) -> None:
+        """Refuse while an update or adoption waits for conflicts or was killed."""
+        refuse_unfinished(self.root)
+
+    def require_clean(self) -> None:
+        """Refuse changes, untracked files or a git operation under way."""
+        require_clean(self.root)
+
+    def has_commits(self) -> bool:
+        """False in a repository where nothing was committed yet."""
+        return git(self.root, "rev-parse", "--verify", "--quiet", "HEAD", check=False).returncode == 0
+
+    def head(self) -> str:
+        """The commit HEAD points at."""
+        return out(self.root, "rev-parse", "HEAD")
+
+    def branch(self) -> str | None:
+        """The checked-out branch (None: HEAD is detached)."""
+        return current_branch(self.root)
+
+    def tip(self, branch: str) -> str | None:
+        """The commit `branch` points at, or None when there is no such branch."""
+        found = git(self.root, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False)
+        return found.stdout.strip() if found.returncode == 0 else None
+
+    def refuse_branch(self, branch: str) -> None:
+        """Refuse to create a branch that exists: it may hold work scaffold did not make."""
+        if self.tip(branch) is not None:
+            raise ScaffoldError(f"branch {branch} already exists: delete it or merge it first")
+
+    def pristine(self) -> str | None:
+        """The last pristine render (None: the branch is missing, as in a shallow clone)."""
+        return self.tip(PRISTINE_BRANCH)
+
+    def store_render(self, rendered: Path, parent: str | None, message: str) -> str:
+        """Commit a render folder on top of `parent`, touching no ref, index or work tree."""
+        return store_render(self.root, rendered, parent, message)
+
+    def refuse_obstructions(self, base: str, render: str, what: str) -> None:
+        """Stop (nothing changed yet) where `render` writes over what git does not track:
+        git's merge would overwrite an ignored or untracked file without a word."""
+        written = [p for p, s in changed(self.root, base, render).items() if s != "D"]
+        blocked = obstructions(self.root, written, set(paths(self.root, "ls-files")))
+        if blocked:
+            shown = ", ".join(blocked[:5]) + (f" and {len(blocked) - 5} more" if len(blocked) > 5 else "")
+            raise ScaffoldError(
+                f"{what} writes where git tracks nothing here (ignored or untracked): "
+                f"{shown}; move them out of the way and retry"
+            )

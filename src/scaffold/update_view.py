@@ -1,0 +1,84 @@
+"""What `scaffold update`, `plan` and `check-update` print: next to the verb, not in the CLI."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:  # `check-update` prints from here too, and must not load Copier
+    from .update import UpdateOutcome
+    from .versions import Standing
+
+
+def as_json(outcome: UpdateOutcome) -> str:
+    """The plan (or result) as JSON for scripts: `scaffold plan --format json`."""
+    return json.dumps(
+        {
+            "current": str(outcome.current),
+            "target": str(outcome.target),
+            "status": outcome.status,
+            "changes": outcome.changes,
+            "conflicts": outcome.conflicts,
+            "branch": outcome.branch,
+        },
+        indent=2,
+    )
+
+
+def show(console: Console, outcome: UpdateOutcome) -> None:
+    """The changelog, a table of every path, and what to do next."""
+    if outcome.status == "up-to-date":
+        console.print(f"Already on template v{outcome.current}; nothing to do.", markup=False)
+        return
+    if outcome.changelog:
+        console.print(
+            f"Changes from v{outcome.current} to v{outcome.target}:\n{outcome.changelog}\n", markup=False
+        )
+    if outcome.changes:
+        table = Table("path", "outcome", title=f"Update v{outcome.current} -> v{outcome.target}")
+        for path, change in outcome.changes.items():
+            table.add_row(path, change)
+        console.print(table)
+    if outcome.status == "planned":
+        console.print(
+            f"Plan only: {len(outcome.conflicts)} conflict(s) expected; nothing was changed.", markup=False
+        )
+    elif outcome.status == "updated":
+        console.print(f"Updated to template v{outcome.target}, committed on {outcome.branch}.", markup=False)
+    else:
+        _conflicts(console, outcome)
+
+
+def _conflicts(console: Console, outcome: UpdateOutcome) -> None:
+    console.print(f"Stopped on {len(outcome.conflicts)} conflict(s) on {outcome.branch}:", markup=False)
+    for path in outcome.conflicts:
+        console.print(f"  {path}", markup=False)
+    if outcome.rejects:
+        console.print("Your version of each is kept; the template's change is in:", markup=False)
+        for reject in outcome.rejects:
+            console.print(f"  {reject}", markup=False)
+    how = (
+        "apply what you want from the .rej files"
+        if outcome.rejects
+        else "resolve each (markers <<<<<<< ||||||| ======= >>>>>>>)"
+    )
+    console.print(
+        f"To finish: {how}, `git add` each file, then `git commit`;\n"
+        "or abandon the update with `scaffold update --abort`.",
+        markup=False,
+    )
+
+
+def standing_text(standing: Standing, fmt: str) -> str:
+    """`scaffold check-update`'s one line (or JSON object)."""
+    if fmt == "json":
+        return json.dumps(
+            {"current": str(standing.current), "latest": str(standing.latest), "behind": standing.behind}
+        )
+    if standing.behind:
+        latest = f"latest is v{standing.latest}"
+        return f"behind: on template v{standing.current}, {latest} (run `scaffold update`)"
+    return f"up to date: template v{standing.current}"
