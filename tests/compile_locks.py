@@ -106,7 +106,8 @@ def compile_profile(answers: dict[str, str], upgrade: bool = False) -> Path:
                 shutil.copy2(target / name, work / name)
         upgrading = ["--upgrade"] if upgrade else []
         subprocess.run([*LOCK_COMMAND, *upgrading, "-o", MAIN], cwd=work, check=True)
-        subprocess.run([*LOCK_COMMAND, *upgrading, "--extra", "dev", "-c", MAIN, "-o", DEV], cwd=work, check=True)
+        dev = ["--extra", "dev", "-c", MAIN, "-o", DEV]  # the image's versions, plus the dev extra
+        subprocess.run([*LOCK_COMMAND, *upgrading, *dev], cwd=work, check=True)
         for name in (MAIN, DEV):
             shutil.copy2(work / name, target / name)
     return target

@@ -94,14 +94,10 @@ def project_requirements(pyproject: Path) -> tuple[list[Requirement], list[Requi
 def unsatisfied(path: str, pins: list[Pin], wanted: Iterable[Requirement]) -> list[Problem]:
     """What in `pins` is not an exact hashed pin, and which of `wanted` no pin satisfies."""
     problems = [
-        Problem(path, pin.line, f"{pin.text!r} is not an exact `==` pin")
-        for pin in pins
-        if not pin.exact
+        Problem(path, pin.line, f"{pin.text!r} is not an exact `==` pin") for pin in pins if not pin.exact
     ]
     problems += [
-        Problem(path, pin.line, f"{pin.text!r} has no --hash")
-        for pin in pins
-        if pin.exact and not pin.hashes
+        Problem(path, pin.line, f"{pin.text!r} has no --hash") for pin in pins if pin.exact and not pin.hashes
     ]
     by_name: dict[str, list[Pin]] = {}
     for pin in pins:
