@@ -175,3 +175,17 @@ def test_the_generated_lock_check_passes_then_fails_on_a_new_dependency(
     stale = check()
     assert stale.returncode != 0
     assert "out of date with pyproject.toml: requirements.txt, requirements-dev.txt" in stale.stderr
+
+
+def test_ci_checks_the_lock_and_bots_bump_it(default_project: Path, tmp_path: Path) -> None:
+    workflow = yaml.safe_load((default_project / ".github/workflows/ci.yml").read_text())
+    lint = [step.get("run") for step in workflow["jobs"]["lint"]["steps"]]
+    assert "nox -s lock -- --check" in lint
+    dependabot = yaml.safe_load((default_project / ".github/dependabot.yml").read_text())
+    assert "pip" in [update["package-ecosystem"] for update in dependabot["updates"]]
+    gitlab = render(tmp_path / "svc", "ci_provider=gitlab")
+    pipeline = yaml.safe_load((gitlab / ".gitlab-ci.yml").read_text())
+    assert "nox -s lock -- --check" in pipeline["lint"]["script"]
+    renovate = yaml.safe_load((gitlab / "renovate.json").read_text())
+    assert "pip_requirements" in renovate["enabledManagers"]
+    assert (gitlab / MAIN_LOCK).is_file() and (gitlab / DEV_LOCK).is_file()
