@@ -1,4 +1,4 @@
-"""scaffold's own tasks: `nox -s tests` (the full suite), `lint`, `bench`, `render`."""
+"""scaffold's own tasks: `nox -s tests` (the full suite), `lint`, `bench`, `render`, `locks`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ import nox
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 ROOT = Path(__file__).parent
+# The uv that compiles the template's locks; the generated noxfile's `lock` session pins the
+# same one (tests/test_locks.py), so a fresh repo's `nox -s lock -- --check` finds no change.
+UV = "uv==0.13.9"
 
 
 @nox.session
@@ -73,6 +76,17 @@ def matrix(session: nox.Session) -> None:
     """Render every valid option combination and run its own checks (`-- --covering`: CI's set)."""
     session.install("-e", ".[test]")
     session.run("python", "tests/run_matrix.py", *session.posargs)
+
+
+@nox.session
+def locks(session: nox.Session) -> None:
+    """Compile the hashed locks the template ships, one per dependency profile (needs PyPI).
+
+    Existing pins are kept unless pyproject.toml.jinja's ranges need others; `-- --upgrade`
+    re-resolves everything; `-- PROFILE ...` compiles only those (e.g. online-sklearn-none).
+    """
+    session.install("-e", ".", UV)
+    session.run("python", "tests/compile_locks.py", *session.posargs)
 
 
 @nox.session

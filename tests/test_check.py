@@ -21,7 +21,7 @@ SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"  # OASIS SARI
 STATIC_IDS = [
     "GP101", "GP103", "GP104", "GP201", "GP202", "GP300", "GP301", "GP302", "GP303", "GP400", "GP401",
     "GP402", "GP403", "GP404", "GP405", "GP406", "GP500", "GP501", "GP502", "GP601", "GP602", "GP603",
-    "GP701", "GP702",
+    "GP701", "GP702", "GP703",
 ]  # fmt: skip
 DEEP_IDS = ["GP801", "GP802", "GP803", "GP804"]
 SCHEMA = json.loads((ROOT / "src" / "scaffold" / "schemas" / "check-report.schema.json").read_text())
@@ -134,6 +134,15 @@ def test_a_missing_validator_is_a_skip_with_the_install_hint(
             "GP702",
             "spec.owner is 'group:default/x'",
         ),
+        (
+            lambda p: (p / "pyproject.toml").write_text(
+                (p / "pyproject.toml")
+                .read_text()
+                .replace('  "numpy>=1.26",', '  "numpy>=1.26",\n  "tabulate>=0.9",')
+            ),
+            "GP703",
+            "tabulate>=0.9 (pyproject.toml) is not pinned",
+        ),
     ],
     ids=[
         "runbook",
@@ -144,6 +153,7 @@ def test_a_missing_validator_is_a_skip_with_the_install_hint(
         "no-slo-file",
         "claim-evidence",
         "catalog",
+        "unlocked-dependency",
     ],
 )
 def test_breakage_is_reported_with_evidence(

@@ -121,6 +121,26 @@ class GP701(Repo):
         return found
 
 
+class GP703(Repo):
+    """Dependencies are locked with hashes"""
+
+    why = (
+        "The image and CI install only the hashed lock; a dependency it does not pin, or pins "
+        "outside pyproject.toml's range, is missing or wrong where the service runs."
+    )
+    fix = (
+        "Run `nox -s lock` after editing pyproject.toml and commit requirements.txt and "
+        "requirements-dev.txt (pins with `==` and `--hash`, as `uv pip compile --generate-hashes` writes)."
+    )
+    paths = ("pyproject.toml", "requirements.txt", "requirements-dev.txt")
+
+    @staticmethod
+    def check(root: Path) -> list[Evidence]:
+        from ..locks import check_locks
+
+        return [Evidence(p.path, p.line, p.message) for p in check_locks(root)]
+
+
 _CATALOG_TYPES = {"online": "service", "batch": "batch-job", "streaming": "stream-consumer"}
 
 
