@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from .project.pristine import PRISTINE_BRANCH
+
 if TYPE_CHECKING:
     from .guide import Preset
     from .new import NewResult
@@ -18,7 +20,13 @@ def show(console: Console, result: NewResult) -> None:
     version = f" (template v{result.template_version})" if result.template_version else ""
     console.print(f"[green]Created[/green] {result.destination}{version}")
     if result.committed:
-        console.print("A git repository with a first commit is ready.")
+        console.print(
+            "A git repository with a first commit is ready. Push both branches, "
+            f"`git push -u origin main {PRISTINE_BRANCH}`: template updates merge from "
+            f"{PRISTINE_BRANCH}, and the scheduled update job fails without it.",
+            markup=False,
+            soft_wrap=True,
+        )
     if result.contract_notes:
         console.print("\nThe feature contract was inferred from the sample; check these guesses:")
         for note in result.contract_notes:
