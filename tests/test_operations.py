@@ -161,23 +161,33 @@ def test_canary_analysis_follows_the_slo_with_valid_promql(
 
 
 def _analysis_needs_evidence(project: Path, promtool: str, metrics: dict[str, Any], tmp_path: Path) -> None:
-    """Evaluated by promtool: a quiet canary yields no result (Inconclusive), a busy one a value."""
+    """Evaluated by promtool: a quiet canary yields no result (Inconclusive), a busy one a
+    value; one stray server error does not fail it, a real error rate does."""
     app = _answers(project)["project_slug"]
     canary = f'app="{app}",handler="/predict",method="POST",rollouts_pod_template_hash="0123abcd"'
     availability = metrics["availability"]["provider"]["prometheus"]["query"].replace(
         "{{args.canary-hash}}", "0123abcd"
     )
+    threshold = metrics["availability"]["successCondition"].rsplit(">=", 1)[1].strip()
     tests = []
-    for per_minute, expected in ((2, []), (60, [{"labels": "{}", "value": 1}])):
+    # (requests per minute, errors series, query, expected): quiet gives no result; busy
+    # and clean is 1; one stray error is forgiven (still 1); ten errors a minute breach.
+    cases = (
+        (2, "0+0x30", availability, []),
+        (60, "0+0x30", availability, [{"labels": "{}", "value": 1}]),
+        (60, "0x17 1x12", availability, [{"labels": "{}", "value": 1}]),
+        (60, "0+10x30", f"({availability}) < bool {threshold}", [{"labels": "{}", "value": 1}]),
+    )
+    for per_minute, errors, expr, expected in cases:
         series = [
             {"series": f'http_requests_total{{{canary},code="200"}}', "values": f"0+{per_minute}x30"},
-            {"series": f"http_request_errors_total{{{canary}}}", "values": "0+0x30"},
+            {"series": f"http_request_errors_total{{{canary}}}", "values": errors},
         ]
         tests.append(
             {
                 "interval": "1m",
                 "input_series": series,
-                "promql_expr_test": [{"expr": availability, "eval_time": "20m", "exp_samples": expected}],
+                "promql_expr_test": [{"expr": expr, "eval_time": "20m", "exp_samples": expected}],
             }
         )
     (tmp_path / "empty-rules.yaml").write_text("groups: []\n")
