@@ -1,7 +1,8 @@
 """The ownership line keeps updates conflict-free: the team's contract and model, the template's runtime.
 
-A repo is generated at v0.1.0 (this repository's template) with LightGBM, then the team
-does what serving its own model takes: a contract of its own (categories, booleans,
+A repo is generated at v0.1.0 (this repository's template) with LightGBM, a binary
+classifier and a regression on mostly categorical data; then the team does what serving
+its own model takes: a contract of its own (categories, booleans,
 gaps, odd column names), a tuned adapter and a test of its own, committed. Template
 v0.2.0 changes the runtime the template owns: the API, the metrics, the training, the
 alert rules and the dashboard. `scaffold update` must merge with zero conflicts, keep
@@ -69,6 +70,47 @@ CONTRACT = {
         },
     ],
 }
+REGRESSION_CONTRACT = {  # the issue's case: a regression on mostly categorical data
+    "version": "1.0.0",
+    "owner": "claims@example.com",
+    "description": "an insurance claim",
+    "dataset": "settled claims",
+    "slice_by": "region",
+    "target": {
+        "name": "payout",
+        "column": "Payout (€)",
+        "description": "the settled amount",
+        "task": "regression",
+        "unit": "EUR",
+    },
+    "features": [
+        {
+            "name": "region",
+            "type": "category",
+            "description": "region",
+            "categories": ["north", "south", "east"],
+        },
+        {
+            "name": "cover",
+            "column": "Cover level",
+            "type": "category",
+            "description": "the policy's cover",
+            "categories": ["basic", "plus", "premium", "gold"],
+        },
+        {"name": "repeat", "type": "boolean", "description": "an earlier claim", "nullable": False},
+        {"name": "age", "type": "integer", "description": "policy age in years", "minimum": 0, "maximum": 40},
+    ],
+}
+REGRESSION_TEAM_TEST = '''"""The team's own test: its payout model explains most of the variance."""
+
+import json
+from pathlib import Path
+
+
+def test_the_payout_model_learns(model_dir: Path) -> None:
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    assert metrics["overall"]["r2"] > 0.5
+'''
 TEAM_TEST = '''"""The team's own test: its model beats chance on the repo's test data."""
 
 import json
@@ -105,9 +147,17 @@ def _run(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+CASES = {
+    "binary": (CONTRACT, TEAM_TEST, []),
+    "regression": (REGRESSION_CONTRACT, REGRESSION_TEAM_TEST, ["--data", "model_task=regression"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
 def test_team_contract_and_model_survive_a_runtime_update_without_conflicts(
-    template_repo: Path, tmp_path: Path
+    template_repo: Path, tmp_path: Path, case: str
 ) -> None:
+    contract, team_test, extra = CASES[case]
     project = tmp_path / "loan-scorer"
     created = run_scaffold(
         "new",
@@ -119,19 +169,20 @@ def test_team_contract_and_model_survive_a_runtime_update_without_conflicts(
         "v0.1.0",
         "--data",
         "model_framework=lightgbm",
+        *extra,
     )
     assert created.code == 0, created.stderr
 
     # What a team does to serve its own model: only team-owned files change.
     source = project / "src" / PACKAGE
-    (source / "contract.yaml").write_text(yaml.safe_dump(CONTRACT, sort_keys=False))
+    (source / "contract.yaml").write_text(yaml.safe_dump(contract, sort_keys=False))
     adapter = source / "adapter.py"
     tuned = adapter.read_text().replace(
         "n_estimators=200, learning_rate=0.05", "n_estimators=120, learning_rate=0.08"
     )
     assert tuned != adapter.read_text()
     adapter.write_text(tuned)
-    (project / "tests" / "test_loans.py").write_text(TEAM_TEST)
+    (project / "tests" / "test_loans.py").write_text(team_test)
     _git(project, "add", "-A")
     _git(project, "commit", "--quiet", "-m", "Serve our loan model")
     team = {
