@@ -311,3 +311,19 @@ def test_generated_ci_uploads_the_findings_to_code_scanning(
     assert ran.code == 0, ran.stdout + ran.stderr
     assert "passed, 0 failed" in ran.stdout, "the log shows the text report"
     _valid_sarif((repo / upload["with"]["sarif_file"]).read_text(), repo)
+
+
+def test_evidence_scan_finds_functions_and_methods_without_compiling() -> None:
+    """GP603's text scan: top-level functions, classes and their methods; nothing nested."""
+    from scaffold.checks.docs import _defined
+
+    source = (
+        "@pytest.mark.slow\ndef test_a() -> None:\n    pass\n\n\n"
+        "class TestB:\n    def test_c(self) -> None:\n        pass\n\n    async def test_d(self) -> None:\n"
+        "        pass\n\n\ndef helper() -> None:\n    def test_e() -> None:\n        pass\n"
+    )
+    assert _defined(source, ["test_a"]) and _defined(source, ["TestB"])
+    assert _defined(source, ["TestB", "test_c"]) and _defined(source, ["TestB", "test_d"])
+    assert not _defined(source, ["test_c"]), "a method is not a top-level function"
+    assert not _defined(source, ["TestB", "test_e"]), "test_e belongs to helper, not to TestB"
+    assert not _defined(source, ["test_e"])

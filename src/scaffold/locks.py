@@ -52,20 +52,22 @@ class Problem:
 
 
 def parse_lock(text: str) -> list[Pin]:
-    """The requirement lines of a requirements file; comments and `--option` lines skipped."""
+    """The requirement lines of a requirements file; comments and `--option` lines skipped.
+
+    A hashed lock is thousands of `--hash=... \\` continuation lines: they are joined by one
+    `str.replace` per file rather than line by line (`fleet status` reads every lock).
+    """
     pins: list[Pin] = []
-    logical, start = "", 0
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
-        if not logical:
-            start = number
-        if line.endswith("\\"):
-            logical += line[:-1] + " "
-            continue
-        logical = (logical + line).strip()
+    number = 1
+    for physical in text.replace("\\\n", "\\\x00").split("\n"):
+        start = number
+        parts = physical.split("\\\x00")
+        number += len(parts)
+        if "#" in physical:
+            parts = [part.split(" #", 1)[0] for part in parts if not part.lstrip().startswith("#")]
+        logical = " ".join(part.strip() for part in parts).strip()
         if logical and not logical.startswith("--"):
             pins.append(_pin(start, logical))
-        logical = ""
     return pins
 
 

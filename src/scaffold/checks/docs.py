@@ -144,6 +144,7 @@ class Evidences:
     def __init__(self, root: Path, alert_names: set[str]) -> None:
         self.root = root
         self.alert_names = alert_names
+        self._sources: dict[Path, str | None] = {}
         self._python: dict[Path, list[ast.stmt] | str] = {}
         self._ci: dict[str, Any] = {}
 
@@ -158,9 +159,20 @@ class Evidences:
         return None if (self.root / evidence).exists() else "does not exist"
 
     def _python_definition(self, path: Path, names: list[str]) -> str | None:
-        """Whether `names` (a function, or a class and its method) is defined in `path`."""
+        """Whether `names` (a function, or a class and its method) is defined in `path`.
+
+        A text scan finds the usual case without compiling the module (the fleet runs this
+        on every repository); only when it finds nothing is the module parsed, to say why.
+        """
+        if path not in self._sources:
+            self._sources[path] = path.read_text() if path.is_file() else None
+        source = self._sources[path]
+        if source is None:
+            return "the file does not exist"
+        if _defined(source, names):
+            return None
         if path not in self._python:
-            self._python[path] = _parse_python(path)
+            self._python[path] = _parse_python(source)
         body = self._python[path]
         if isinstance(body, str):
             return body
@@ -186,11 +198,25 @@ class Evidences:
         return None if job in jobs else "no job of that name"
 
 
-def _parse_python(path: Path) -> list[ast.stmt] | str:
+def _defined(source: str, names: list[str]) -> bool:
+    """A top-level `def`/`class` named names[0] (and, for two names, a method of it)."""
+    head = re.search(rf"^(?:async\s+def|def|class)\s+{re.escape(names[0])}\b", source, re.MULTILINE)
+    if head is None or len(names) > 2:  # deeper nesting: the parser decides
+        return False
+    if len(names) == 1:
+        return True
+    body = re.match(
+        r".*\n(?:(?:[ \t]+.*|[ \t]*)\n)*", source[head.start() :]
+    )  # up to the next top-level line
+    scope = body[0] if body else source[head.start() :]
+    return (
+        re.search(rf"^[ \t]+(?:async\s+)?def\s+{re.escape(names[1])}\s*\(", scope, re.MULTILINE) is not None
+    )
+
+
+def _parse_python(source: str) -> list[ast.stmt] | str:
     """A module's top-level statements, or why it cannot be read."""
-    if not path.is_file():
-        return "the file does not exist"
     try:
-        return ast.parse(path.read_text()).body
+        return ast.parse(source).body
     except SyntaxError as error:
         return f"the file does not parse ({error.msg}, line {error.lineno})"
