@@ -13,6 +13,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -75,11 +76,17 @@ def _pin(line: int, text: str) -> Pin:
     words = text.split()
     hashes = tuple(w.removeprefix("--hash=") for w in words if w.startswith("--hash="))
     spec = " ".join(w for w in words if not w.startswith("--hash="))
+    return Pin(line, spec, _requirement(spec), hashes)
+
+
+@lru_cache(maxsize=8192)
+def _requirement(spec: str) -> Requirement | None:
+    """A lock line's requirement, parsed once per process: repositories on one template
+    version share their locks line for line, and `fleet status` reads them all."""
     try:
-        requirement: Requirement | None = Requirement(spec)
+        return Requirement(spec)
     except InvalidRequirement:
-        requirement = None
-    return Pin(line, spec, requirement, hashes)
+        return None
 
 
 def project_requirements(pyproject: Path) -> tuple[list[Requirement], list[Requirement]]:
