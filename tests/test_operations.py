@@ -234,6 +234,17 @@ def test_pod_security_restricted_and_probes(manifests: dict[str, list[dict[str, 
         assert pdb["apiVersion"] == "policy/v1"
 
 
+def test_the_kill_switch_is_never_part_of_a_release(manifests: dict[str, list[dict[str, Any]]]) -> None:
+    """No deploy or rollback can change the switch: the chart mounts it optionally, never renders it."""
+    for env, objects in manifests.items():
+        names = {obj["metadata"]["name"] for obj in _kind(objects, "ConfigMap")}
+        assert not any(name.endswith("-kill-switch") for name in names), env
+        (deployment,) = _kind(objects, "Deployment")
+        volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+        switch = volumes["kill-switch"]["configMap"]
+        assert switch["name"].endswith("-kill-switch") and switch["optional"] is True, env
+
+
 def test_network_policy_denies_by_default(manifests: dict[str, list[dict[str, Any]]]) -> None:
     policies = _kind(manifests["default"], "NetworkPolicy")
     deny = [p for p in policies if not p["spec"].get("ingress") and not p["spec"].get("egress")]
