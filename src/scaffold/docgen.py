@@ -75,14 +75,17 @@ def _rules(validator: str) -> list[str]:
     return rules
 
 
+_ANSWER = re.compile(r"\{\{\s*(\w+)\s*\}\}")  # a Jinja expression that is one answer
+
+
 def _generic(path: str) -> str:
     """A guide path as a reader's repo has it: `{{ project_slug }}` reads `<project_slug>`."""
-    return re.sub(r"\{\{\s*(\w+)\s*\}\}", r"<\1>", path)
+    return _ANSWER.sub(r"<\1>", path)
 
 
 def _value(value: Any) -> str:
     """A default as the reader needs it: a Jinja default naming another answer says so."""
-    if isinstance(value, str) and (match := re.fullmatch(r"\{\{\s*(\w+)\s*\}\}", value)):
+    if isinstance(value, str) and (match := _ANSWER.fullmatch(value)):
         return f"same as [`{match[1]}`](#{match[1]})"
     return f"`{value}`" if value not in (None, "") else "—"
 
