@@ -273,6 +273,44 @@ def chart_manifests(project: Path) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+# The prometheus-operator resources each serving mode's chart renders with its default values.
+MONITOR_KINDS = {
+    "online": {"ServiceMonitor", "PrometheusRule"},
+    "batch": {"PrometheusRule"},
+    "streaming": {"PodMonitor", "PrometheusRule"},
+}
+
+
+def helm_render(project: Path, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The generated chart rendered in-process (Helm v4 SDK) with `values`, after its schema
+    accepted them: every object, as release `svc` in namespace `svc`."""
+    helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
+    slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
+    with helm_python.Chart.load(project / "deploy" / "helm" / slug) as chart:
+        chart.validate_schema(values)
+        rendered = chart.render(values=values, name="svc", namespace="svc")
+    return [
+        doc
+        for name, text in sorted(rendered.items())
+        if name.endswith(".yaml")
+        for doc in yaml.safe_load_all(text)
+        if doc
+    ]
+
+
+def assert_workflows_lint_clean(project: Path) -> None:
+    """actionlint, zizmor (offline) and the GitHub workflow schema accept `.github/workflows`."""
+    workflows = sorted(str(p.relative_to(project)) for p in (project / ".github/workflows").glob("*.yml"))
+    assert workflows, "no workflow"
+    for command in (
+        (tool("actionlint"), *workflows),
+        (tool("zizmor"), "--offline", ".github/workflows"),
+        (tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *workflows),
+    ):
+        result = run_in(project, *command)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
 def assert_checkov_passes(project: Path, *target: str, framework: str) -> None:
     """checkov on `target` (e.g. `-d build/manifests`) reports no failed check."""
     result = run_in(

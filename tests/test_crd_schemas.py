@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import ROOT, chart_manifests, node_env, render, run_node
+from conftest import MONITOR_KINDS, ROOT, chart_manifests, node_env, render, run_node
 from test_generated import VARIANTS
 
 VALIDATOR = ROOT / "tests" / "crd_validate.cjs"
@@ -39,11 +39,7 @@ PACKAGES = {
     "external-secrets.io": "@kubernetes-models/external-secrets",
 }
 # The custom resources each serving mode's chart renders with its default values.
-KINDS = {
-    "online": {"ServiceMonitor", "PrometheusRule"},
-    "batch": {"PrometheusRule"},
-    "streaming": {"PodMonitor", "PrometheusRule"},
-}
+KINDS = MONITOR_KINDS
 CANARY_KINDS = {"Rollout", "AnalysisTemplate"}
 # ExternalSecrets exist only where values list them: in `extra`.
 EXTRA_KINDS = {"ExternalSecret"}

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import assert_checkov_passes, render
+from conftest import assert_checkov_passes, helm_render, render
 
 helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
 
@@ -62,17 +62,7 @@ def _chart(project: Path) -> Path:
 
 
 def _render(project: Path, values: dict[str, Any]) -> list[dict[str, Any]]:
-    values = {**values, "image": {"digest": "sha256:" + "0" * 64}}
-    with helm_python.Chart.load(_chart(project)) as chart:
-        chart.validate_schema(values)
-        rendered = chart.render(values=values, name="svc", namespace="svc")
-    return [
-        doc
-        for name, text in sorted(rendered.items())
-        if name.endswith(".yaml")
-        for doc in yaml.safe_load_all(text)
-        if doc
-    ]
+    return helm_render(project, {**values, "image": {"digest": "sha256:" + "0" * 64}})
 
 
 def _workload(objects: list[dict[str, Any]]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import yaml
 
 from scaffold.checks import check_repo
 
-from conftest import render, run_scaffold, tool
+from conftest import assert_workflows_lint_clean, render, run_scaffold, tool
 
 # The valid combinations, each with answers that move the registry off its default.
 COMBINATIONS: dict[str, list[str]] = {
@@ -217,19 +217,12 @@ def _run(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
 def test_pipelines_pass_their_linters_and_scaffold_check(combination: tuple[str, Path]) -> None:
     name, project = combination
     if name.startswith("github"):
-        workflows = sorted(str(p.relative_to(project)) for p in (project / ".github/workflows").glob("*.yml"))
-        actionlint = _run(project, tool("actionlint"), *workflows)
-        assert actionlint.returncode == 0, actionlint.stdout + actionlint.stderr
-        zizmor = _run(project, tool("zizmor"), "--offline", ".github/workflows")
-        assert zizmor.returncode == 0, zizmor.stdout + zizmor.stderr
-        schema = _run(
-            project, tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *workflows
-        )
+        assert_workflows_lint_clean(project)
     else:
         schema = _run(
             project, tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"
         )
-    assert schema.returncode == 0, schema.stdout + schema.stderr
+        assert schema.returncode == 0, schema.stdout + schema.stderr
     failed = {r.id: [e.message for e in r.evidence] for r in check_repo(project) if r.status != "pass"}
     assert failed == {}
 

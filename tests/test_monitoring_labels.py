@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import render
+from conftest import MONITOR_KINDS, helm_render, render
 
-helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
+pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
 
 DEFAULT_RELEASE = "kube-prometheus-stack"
 # Which selector of the Prometheus object picks up each kind.
@@ -30,11 +30,7 @@ SELECTOR_OF = {
     "PodMonitor": "podMonitorSelector",
     "PrometheusRule": "ruleSelector",
 }
-KINDS = {
-    "online": {"ServiceMonitor", "PrometheusRule"},
-    "batch": {"PrometheusRule"},
-    "streaming": {"PodMonitor", "PrometheusRule"},
-}
+KINDS = MONITOR_KINDS
 
 
 def kube_prometheus_stack_selectors(
@@ -60,15 +56,10 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _monitoring_objects(project: Path, values: dict[str, Any]) -> list[dict[str, Any]]:
-    with helm_python.Chart.load(project / "deploy/helm/svc") as chart:
-        chart.validate_schema(values)
-        rendered = chart.render(values=values, name="svc", namespace="svc")
     return [
         doc
-        for name, text in sorted(rendered.items())
-        if name.endswith(".yaml")
-        for doc in yaml.safe_load_all(text)
-        if doc and str(doc["apiVersion"]).startswith("monitoring.coreos.com/")
+        for doc in helm_render(project, values)
+        if str(doc["apiVersion"]).startswith("monitoring.coreos.com/")
     ]
 
 

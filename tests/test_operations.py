@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import render, tool
+from conftest import assert_workflows_lint_clean, render, tool
 from test_generated import VARIANTS
 
 OPS_VARIANTS = ["defaults", "tier1-py312-mit-canary"]
@@ -302,16 +302,9 @@ def test_promtool_checks_and_tests_the_rules(project: Path) -> None:
 
 
 def test_workflows_pass_actionlint_zizmor_and_schema(project: Path) -> None:
-    workflows = sorted(str(p.relative_to(project)) for p in (project / ".github/workflows").glob("*.yml"))
-    assert {".github/workflows/ci.yml", ".github/workflows/deploy.yml"} <= set(workflows)
-    actionlint = _run(project, tool("actionlint"), *workflows)
-    assert actionlint.returncode == 0, actionlint.stdout + actionlint.stderr
-    zizmor = _run(project, tool("zizmor"), "--offline", ".github/workflows")
-    assert zizmor.returncode == 0, zizmor.stdout + zizmor.stderr
-    schema = _run(
-        project, tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *workflows
-    )
-    assert schema.returncode == 0, schema.stdout + schema.stderr
+    workflows = {str(p.relative_to(project)) for p in (project / ".github/workflows").glob("*.yml")}
+    assert {".github/workflows/ci.yml", ".github/workflows/deploy.yml"} <= workflows
+    assert_workflows_lint_clean(project)
     dependabot = _run(
         project, tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", ".github/dependabot.yml"
     )
