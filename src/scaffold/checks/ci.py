@@ -9,7 +9,7 @@ from typing import Any
 
 from ._shared import _installed, _line_of, _rel, _run_tool
 from .engine import Check, Evidence, Outcome
-from .fixtures import GITLAB_CI, document
+from .fixtures import GITLAB_CI
 
 
 class CI(Check):
@@ -42,13 +42,15 @@ class GP501(CI):
     )
 
     @staticmethod
-    def check(root: Path, ci_provider: str, workflows: list[Path]) -> list[Evidence]:
+    def check(
+        root: Path, ci_provider: str, workflows: list[Path], ci_documents: dict[str, Any]
+    ) -> list[Evidence]:
         if ci_provider == "gitlab":
-            return _gitlab_pipeline(root)
+            return _gitlab_pipeline(root, ci_documents[GITLAB_CI])
         found = []
         for path in workflows:
             rel, text = _rel(root, path), path.read_text(errors="replace")
-            data = document(root, path)
+            data = ci_documents[rel]
             if "permissions" not in data:
                 found.append(Evidence(rel, None, "no top-level permissions"))
             for name, job in (data.get("jobs") or {}).items():
@@ -83,9 +85,8 @@ def _gitlab_jobs(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def _gitlab_pipeline(root: Path) -> list[Evidence]:
+def _gitlab_pipeline(root: Path, data: dict[str, Any]) -> list[Evidence]:
     text = (root / GITLAB_CI).read_text(errors="replace")
-    data = document(root, root / GITLAB_CI)
     found = []
     default_timeout = "timeout" in (data.get("default") or {})
     templates = {
@@ -132,9 +133,11 @@ class GP502(CI):
     )
 
     @staticmethod
-    def check(root: Path, ci_provider: str, workflows: list[Path]) -> list[Evidence]:
+    def check(
+        root: Path, ci_provider: str, workflows: list[Path], ci_documents: dict[str, Any]
+    ) -> list[Evidence]:
         if ci_provider == "gitlab":
-            return _gitlab_deploy(root)
+            return _gitlab_deploy(root, ci_documents[GITLAB_CI])
         text = "\n".join(p.read_text(errors="replace") for p in workflows)
         needed = {
             "environment: production": "a production environment",
@@ -148,9 +151,9 @@ class GP502(CI):
         ]
 
 
-def _gitlab_deploy(root: Path) -> list[Evidence]:
+def _gitlab_deploy(root: Path, data: dict[str, Any]) -> list[Evidence]:
     text = (root / GITLAB_CI).read_text(errors="replace")
-    jobs = _gitlab_jobs(document(root, root / GITLAB_CI))
+    jobs = _gitlab_jobs(data)
     production = [
         job
         for job in jobs.values()

@@ -94,9 +94,11 @@ class GP603(Docs):
     paths = (SCORE, READINESS)
 
     @staticmethod
-    def check(root: Path, alerts: list[tuple[Path, dict[str, Any]]]) -> list[Evidence]:
+    def check(
+        root: Path, alerts: list[tuple[Path, dict[str, Any]]], ci_documents: dict[str, Any]
+    ) -> list[Evidence]:
         alert_names = {str(rule["alert"]) for _, rule in alerts}
-        evidences = Evidences(root, alert_names)
+        evidences = Evidences(root, alert_names, ci_documents)
         found = _score_claims(evidences)
         text = (root / READINESS).read_text()
         for number, line in enumerate(text.splitlines(), 1):
@@ -141,12 +143,12 @@ class Evidences:
     28 ML Test Score items and the readiness review name the same few test modules and CI
     files again and again, and `fleet status` runs this on every repository)."""
 
-    def __init__(self, root: Path, alert_names: set[str]) -> None:
+    def __init__(self, root: Path, alert_names: set[str], ci_documents: dict[str, Any]) -> None:
         self.root = root
         self.alert_names = alert_names
         self._sources: dict[Path, str | None] = {}
         self._python: dict[Path, list[ast.stmt] | str] = {}
-        self._ci: dict[str, Any] = {}
+        self._ci: dict[str, Any] = dict(ci_documents)  # the run's parsed CI files, shared
 
     def problem(self, evidence: str) -> str | None:
         """Why `evidence` does not resolve, or None when it does."""

@@ -149,6 +149,13 @@ def workflows(root: Path) -> list[Path]:
     return sorted((root / ".github" / "workflows").glob("*.y*ml"))
 
 
+def ci_documents(root: Path, ci_provider: str | None, workflows: list[Path]) -> dict[str, Any]:
+    """The CI configuration parsed once per run: repo-relative path -> document (the GitHub
+    workflows, or .gitlab-ci.yml). A broken file fails the checks that read it, in one line."""
+    paths = workflows if ci_provider == "github" else [root / GITLAB_CI] if ci_provider == "gitlab" else []
+    return {path.relative_to(root).as_posix(): document(root, path) for path in paths}
+
+
 def catalog(root: Path) -> dict[str, Any] | None:
     """The Backstage entity in catalog-info.yaml (the first document), or None."""
     path = root / "catalog-info.yaml"
@@ -187,6 +194,7 @@ BUILTIN: dict[str, Callable[..., Any]] = {
         leftovers,
         ci_provider,
         workflows,
+        ci_documents,
         catalog,
     )
 }
