@@ -13,6 +13,8 @@ import jsonschema
 import pytest
 import yaml
 
+from scaffold.checks.report import report_schema
+
 from conftest import ROOT, Scaffold, render, tool
 
 DOCS_SITE = "https://platform.example.org/scaffold"
@@ -24,7 +26,7 @@ STATIC_IDS = [
     "GP701", "GP702", "GP703",
 ]  # fmt: skip
 DEEP_IDS = ["GP801", "GP802", "GP803", "GP804"]
-SCHEMA = json.loads((ROOT / "src" / "scaffold" / "schemas" / "check-report.schema.json").read_text())
+SCHEMA = report_schema()  # as the installed package ships it
 
 
 @pytest.fixture

@@ -271,9 +271,9 @@ def scorecards_page() -> str:
 
 def report_schema_page() -> str:
     """The JSON Schema of `scaffold check --format json`, as the package ships it."""
-    from importlib.resources import files
+    from .checks.report import report_schema_text
 
-    return files("scaffold").joinpath("schemas", "check-report.schema.json").read_text()
+    return report_schema_text()
 
 
 PAGES: dict[str, Callable[[], str]] = {

@@ -46,10 +46,6 @@ SLO_OBJECTIVES = {
 }
 
 
-def _verdict(evidence: list[Evidence]) -> Outcome:
-    return ("fail" if evidence else "pass"), evidence
-
-
 def _missing(path: str, what: str) -> Outcome:
     return "fail", [Evidence(path, None, f"missing: {what}")]
 

@@ -22,10 +22,15 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _CODEQUALITY_SEVERITY = "major"
 
 
+def report_schema_text() -> str:
+    """The JSON Schema of `scaffold check --format json`, as the package ships it (the
+    docs' reference copy is this text)."""
+    return files("scaffold").joinpath("schemas", "check-report.schema.json").read_text()
+
+
 def report_schema() -> dict[str, Any]:
-    """The JSON Schema of `scaffold check --format json` (shipped in the package)."""
-    text = files("scaffold").joinpath("schemas", "check-report.schema.json").read_text()
-    loaded: dict[str, Any] = json.loads(text)
+    """The same schema, parsed (what a consumer validates a report with)."""
+    loaded: dict[str, Any] = json.loads(report_schema_text())
     return loaded
 
 
