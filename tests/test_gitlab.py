@@ -61,6 +61,11 @@ def test_same_stages_and_gates_as_github(project: Path) -> None:
     assert any("cosign verify" in line for line in verify["script"])
     assert pipeline["sign"]["id_tokens"]["SIGSTORE_ID_TOKEN"]["aud"] == "sigstore"
     assert "rollback" in " ".join(pipeline["rollback-production"]["script"])
+    # A newer pipeline never cancels a helm upgrade mid-way (the default is interruptible).
+    assert pipeline["default"]["interruptible"] is True
+    for job in ("deploy-staging", "deploy-production", "rollback-production"):
+        assert pipeline[job]["interruptible"] is False, job
+        assert "--create-namespace" not in " ".join(pipeline[job]["script"]), "namespace-scoped rights"
     assert "HIGH,CRITICAL" in " ".join(pipeline["scan"]["script"])  # risk tier 1
     assert pipeline["template-update"]["rules"][0]["if"].startswith('$CI_PIPELINE_SOURCE == "schedule"')
     check = "scaffold check --network --format codequality --output gl-code-quality-report.json"

@@ -311,6 +311,28 @@ def test_workflows_pass_actionlint_zizmor_and_schema(project: Path) -> None:
     assert dependabot.returncode == 0, dependabot.stdout
 
 
+def test_deploys_refuse_what_would_break_on_a_real_cluster(project: Path) -> None:
+    """A deploy without a digest stops at once; Helm is pinned; only main's ci.yml signs;
+    a canary job outlives its wait for the Rollout; no cluster-wide namespace creation."""
+    deploy = yaml.safe_load((project / ".github/workflows/deploy.yml").read_text())
+    steps = [step for job in deploy["jobs"].values() for step in job["steps"]]
+    scripts = " ".join(step.get("run", "") for step in steps)
+    staging = " ".join(step.get("run", "") for step in deploy["jobs"]["staging"]["steps"])
+    assert 'case "${DIGEST}" in' in staging and staging.index("case") < staging.index("helm upgrade")
+    helms = [step for step in steps if str(step.get("uses", "")).startswith("azure/setup-helm@")]
+    assert helms and all(re.fullmatch(r"v3\.\d+\.\d+", step["with"]["version"]) for step in helms)
+    assert (
+        '--certificate-identity "https://github.com/${REPOSITORY}/.github/workflows/ci.yml@refs/heads/main"'
+        in scripts
+    )
+    assert "--certificate-identity-regexp" not in scripts and "--create-namespace" not in scripts
+    for name in ("staging", "production"):
+        job = deploy["jobs"][name]
+        waited = re.search(r"--timeout=(\d+)m", " ".join(step.get("run", "") for step in job["steps"]))
+        if waited and "rollout.argoproj.io" in " ".join(step.get("run", "") for step in job["steps"]):
+            assert job["timeout-minutes"] > int(waited[1]), f"{name} is killed before its canary wait ends"
+
+
 def test_workflows_are_least_privilege_pinned_and_bounded(project: Path) -> None:
     """The same checks `scaffold check` runs (GP501, GP502), plus permissions on every job."""
     from scaffold.checks import check_repo
