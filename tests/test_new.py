@@ -157,6 +157,7 @@ def test_no_git_leaves_a_plain_folder(scaffold: Scaffold, tmp_path: Path) -> Non
     assert result.code == 0, result.stderr
     assert not (tmp_path / "svc" / ".git").exists()
     assert "first commit" not in result.stdout
+    assert "scaffold/pristine" not in result.stdout, "no branch to push without git"
 
 
 def test_next_steps_are_printed(scaffold: Scaffold, tmp_path: Path) -> None:
@@ -165,6 +166,8 @@ def test_next_steps_are_printed(scaffold: Scaffold, tmp_path: Path) -> None:
     assert 'python -m pip install -e ".[dev]"' in result.stdout
     assert "nox -s tests" in result.stdout
     assert "nox -s serve" in result.stdout and "docs/ONBOARDING.md" in result.stdout
+    # Template updates merge from scaffold/pristine: it must reach the remote too.
+    assert "git push -u origin main scaffold/pristine" in " ".join(result.stdout.split())
 
 
 def test_next_steps_follow_the_serving_mode(scaffold: Scaffold, tmp_path: Path) -> None:
