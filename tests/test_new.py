@@ -9,6 +9,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 from scaffold import __version__
@@ -269,3 +270,31 @@ def test_bytecode_in_an_installed_template_is_never_copied(scaffold: Scaffold, t
     assert result.code == 0, result.stderr
     leaked = [p for p in (tmp_path / "svc").rglob("*") if p.suffix == ".pyc" or p.name == "__pycache__"]
     assert leaked == []
+
+
+def test_parent_folders_made_by_a_concurrent_new_are_shared_not_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two `scaffold new` into one new team folder at once (a fleet bootstrap): the one that
+    loses the race to create the folder uses it, and on failure leaves it to its owner."""
+    from scaffold import new
+
+    team = tmp_path / "fleet" / "team-1"
+    real_mkdir = Path.mkdir
+
+    def racing_mkdir(self: Path, *args: object, **kwargs: object) -> None:
+        if self == team and not team.exists():
+            real_mkdir(self)  # the other process wins ...
+            raise FileExistsError(str(self))  # ... and this one sees its folder
+        real_mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", racing_mkdir)
+    with pytest.raises(RuntimeError), new._staging_dir(team / "svc-001") as staging:
+        assert staging.parent == team
+        raise RuntimeError("generation failed")
+    assert team.is_dir()  # not ours: kept for the process that made it
+    with new._staging_dir(tmp_path / "own" / "deep" / "svc") as staging:
+        assert staging.is_dir()
+    with pytest.raises(RuntimeError), new._staging_dir(tmp_path / "gone" / "svc"):
+        raise RuntimeError("generation failed")
+    assert not (tmp_path / "gone").exists()  # made by this run, removed with its failure

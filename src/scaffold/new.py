@@ -66,13 +66,18 @@ def _staging_dir(destination: Path) -> Iterator[Path]:
 
     Parent folders it had to create are removed again if generation fails.
     """
-    created: list[Path] = []
+    missing: list[Path] = []
     parent = destination.parent
     while not parent.exists():
-        created.append(parent)
+        missing.append(parent)
         parent = parent.parent
-    for folder in reversed(created):
-        folder.mkdir()
+    created: list[Path] = []
+    for folder in reversed(missing):
+        try:
+            folder.mkdir()
+        except FileExistsError:  # another `scaffold new` made it meanwhile: not ours to remove
+            continue
+        created.insert(0, folder)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.scaffold-", dir=destination.parent))
     succeeded = False
     try:
