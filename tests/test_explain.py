@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from scaffold.checks import load
+from scaffold.errors import ScaffoldError
 from scaffold.explain import open_repo
 from scaffold.guide import load_guide
 
@@ -155,6 +156,9 @@ def test_guide_refers_to_real_checks_questions_and_documents(default_project: Pa
         if not name.startswith("_") and not (isinstance(spec, dict) and spec.get("when") is False)
     ]
     assert sorted(GUIDE.questions) == sorted(visible), "every question has long help, and only those"
+    headings = GUIDE.heading_of()
+    assert sorted(headings) == sorted(visible), "the wizard asks every question under a heading"
+    assert list(headings) == visible, "the guide's groups list the questions in copier.yml's order"
     for entry in GUIDE.files:
         assert set(entry.golden_path) <= set(load(plugins=False).checks), entry.path
         for target in entry.more:
@@ -199,3 +203,12 @@ def test_every_preset_is_a_valid_set_of_answers(tmp_path: Path) -> None:
     for preset in GUIDE.presets:
         answers = questionnaire.resolve(preset.answers)  # raises on an invalid answer
         assert {key: answers[key] for key in preset.answers} == preset.answers, preset.id
+
+
+def test_a_question_in_two_wizard_groups_is_refused(tmp_path: Path) -> None:
+    text = (ROOT / "guide.yml").read_text()
+    doubled = text.replace("questions: [risk_tier, license]", "questions: [risk_tier, license, owner_team]")
+    assert doubled != text
+    (tmp_path / "guide.yml").write_text(doubled)
+    with pytest.raises(ScaffoldError, match="question 'owner_team' is in more than one question group"):
+        load_guide(tmp_path)

@@ -53,6 +53,13 @@ class Preset(_Strict):
     answers: dict[str, Any]
 
 
+class QuestionGroup(_Strict):
+    """A heading the wizard asks questions under, with its questions in order."""
+
+    title: str
+    questions: list[str]
+
+
 class FileEntry(_Strict):
     """What one generated file (or folder, path ending in '/') is for."""
 
@@ -75,6 +82,7 @@ class Guide(_Strict):
 
     groups: list[Group]
     presets: list[Preset] = []
+    question_groups: list[QuestionGroup] = []
     questions: dict[str, str] = {}
     files: list[FileEntry]
 
@@ -87,7 +95,15 @@ class Guide(_Strict):
         ids = [preset.id for preset in self.presets]
         if len(ids) != len(set(ids)):
             raise ValueError("preset ids must be unique")
+        grouped = [name for group in self.question_groups for name in group.questions]
+        twice = sorted({name for name in grouped if grouped.count(name) > 1})
+        if twice:
+            raise ValueError(f"question {twice[0]!r} is in more than one question group")
         return self
+
+    def heading_of(self) -> dict[str, str]:
+        """Question name -> the heading the wizard shows it under."""
+        return {name: group.title for group in self.question_groups for name in group.questions}
 
     def preset(self, preset_id: str) -> Preset:
         """The preset called `preset_id`, or a one-line error listing the others."""

@@ -140,6 +140,7 @@ def generate(request: NewRequest, ask: Prompter | None = None) -> NewResult:
         guide = load_guide(source.path) if (ask is not None or request.preset) else None
         if ask is not None and guide is not None:
             ask.long_help = dict(guide.questions)
+            ask.headings = guide.heading_of()
         inferred = _sample_contract(request)  # a bad sample stops before anything is written
         if inferred is not None and ask is not None:  # a person confirms or changes it first
             from .contract_review import checker

@@ -26,6 +26,7 @@ class Prompter(Protocol):
     """What `scaffold new` needs from an interactive front end."""
 
     long_help: dict[str, str]
+    headings: dict[str, str]  # question -> the heading it is asked under (the guide's groups)
 
     def __call__(self, question: Question, default: Any, check: Callable[[Any], str | None]) -> Any:
         """The answer to `question`, valid by `check`."""
@@ -35,50 +36,6 @@ class Prompter(Protocol):
 
     def review_contract(self, inferred: Inferred, check: Checker) -> Inferred:
         """The inferred contract as the person confirms or changes it."""
-
-
-# Which heading a question is shown under; questions of other templates go to "Other".
-GROUPS: dict[str, str] = {
-    "project_name": "Identity",
-    "project_slug": "Identity",
-    "package_name": "Identity",
-    "description": "Identity",
-    "owner_team": "Ownership",
-    "owner_email": "Ownership",
-    "python_version": "Model and serving",
-    "model_task": "Model and serving",
-    "model_framework": "Model and serving",
-    "serving": "Model and serving",
-    "batch_schedule": "Model and serving",
-    "batch_max_delay_hours": "Model and serving",
-    "stream_max_lag": "Model and serving",
-    "model_registry": "Model and serving",
-    "ci_provider": "Delivery",
-    **dict.fromkeys(
-        (
-            "cloud",
-            "registry_host",
-            "aws_account_id",
-            "aws_region",
-            "gcp_project",
-            "gcp_region",
-            "gcp_repository",
-            "gke_location",
-            "azure_registry",
-            "azure_resource_group",
-            "image_path",
-            "cluster_staging",
-            "cluster_production",
-            "namespace",
-        ),
-        "Delivery",
-    ),
-    "rollout": "Delivery",
-    "slo_availability": "Service level objectives",
-    "slo_latency_p95_ms": "Service level objectives",
-    "risk_tier": "Governance",
-    "license": "Governance",
-}
 
 
 class _More:
@@ -107,6 +64,7 @@ class Wizard:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.long_help: dict[str, str] = {}
+        self.headings: dict[str, str] = {}
         self._group: str | None = None
 
     def choose_preset(self, presets: Sequence[Preset]) -> Preset | None:
@@ -184,7 +142,7 @@ class Wizard:
 
     def __call__(self, question: Question, default: Any, check: Callable[[Any], str | None]) -> Any:
         """Ask `question`, showing `default`; re-ask until `check` accepts the answer."""
-        group = GROUPS.get(question.name, "Other")
+        group = self.headings.get(question.name, "Other")  # another template's question
         if group != self._group:
             self.console.print(f"\n[bold]{group}[/bold]")
             self._group = group
