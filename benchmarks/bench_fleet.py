@@ -37,10 +37,10 @@ def _timed(command: list[str], env: dict[str, str] | None = None) -> float:
 
 @contextmanager
 def _workdir(keep: Path | None) -> Iterator[tuple[Path, bool]]:
-    """Where the fleet lives, and whether it is already generated there."""
+    """Where the fleet lives, and whether its template repo is already made there."""
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
-        yield keep.resolve(), (keep / "fleet").is_dir()
+        yield keep.resolve(), (keep / "golden-path").is_dir()
         return
     with tempfile.TemporaryDirectory() as tmp:
         yield Path(tmp), False
@@ -59,14 +59,17 @@ def main() -> None:
 
         def generate(index: int) -> None:
             destination = fleet / f"team-{index % 10}" / f"svc-{index:03d}"
+            if (destination / ".copier-answers.yml").is_file():
+                return  # kept from an earlier run
             command = [sys.executable, "-m", "scaffold", "new", str(destination), "--defaults"]
-            subprocess.run(
-                [*command, "--template", str(repo), "--vcs-ref", "v0.1.0"], check=True, capture_output=True
+            done = subprocess.run(
+                [*command, "--template", str(repo), "--vcs-ref", "v0.1.0"], capture_output=True, text=True
             )
+            if done.returncode != 0:
+                raise RuntimeError(f"scaffold new {destination} failed: {done.stderr.strip()[-2000:]}")
 
-        if not generated:
-            with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-                list(pool.map(generate, range(args.repos)))
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            list(pool.map(generate, range(args.repos)))
         command = [sys.executable, "-m", "scaffold", "fleet", "status", str(fleet), "--format", "json"]
         colds: list[float] = []
         warms: list[float] = []

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
 
 PACKAGE = ROOT / "src" / "scaffold"
@@ -155,3 +157,26 @@ def test_check_and_explain_do_not_import_copier(default_project: Path, tmp_path:
             [sys.executable, "-c", probe, *command], capture_output=True, text=True, check=False
         )
         assert result.stderr.strip().splitlines()[-1] == "False", (command, result.stderr[-2000:])
+
+
+def test_a_render_reads_the_templates_files_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One `Template` per source: copier.yml and the guide are parsed once per `scaffold new`
+    (Copier's own parse aside), whoever needs them (questions, version, message, presets)."""
+    from scaffold import guide, template
+    from scaffold.new import NewRequest, generate
+
+    reads: list[str] = []
+    real_config, real_guide = template.read_config, guide.load_guide
+
+    def counting_config(source: Path) -> dict[str, object]:
+        reads.append("copier.yml")
+        return real_config(source)
+
+    def counting_guide(source: Path) -> guide.Guide | None:
+        reads.append("guide.yml")
+        return real_guide(source)
+
+    monkeypatch.setattr(template, "read_config", counting_config)
+    monkeypatch.setattr(guide, "load_guide", counting_guide)
+    generate(NewRequest(tmp_path / "svc", git=False, preset="internal-online"))
+    assert sorted(reads) == ["copier.yml", "guide.yml"]

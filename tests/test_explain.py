@@ -196,10 +196,10 @@ def test_explain_reads_the_guide_of_the_recorded_template_version(tmp_path: Path
 
 def test_every_preset_is_a_valid_set_of_answers(tmp_path: Path) -> None:
     from scaffold.render import questionnaire_for
-    from scaffold.template import EMBEDDED_SOURCE, Source
+    from scaffold.template import EMBEDDED_SOURCE, Template
 
     assert GUIDE is not None
-    questionnaire = questionnaire_for(Source(ROOT, EMBEDDED_SOURCE, None), tmp_path / "svc")
+    questionnaire = questionnaire_for(Template(ROOT, EMBEDDED_SOURCE), tmp_path / "svc")
     for preset in GUIDE.presets:
         answers = questionnaire.resolve(preset.answers)  # raises on an invalid answer
         assert {key: answers[key] for key in preset.answers} == preset.answers, preset.id

@@ -241,7 +241,7 @@ def test_a_choice_earlier_answers_rule_out_is_greyed_out(
 
     from scaffold.answers import Question
     from scaffold.render import questionnaire_for
-    from scaffold.template import EMBEDDED_SOURCE, Source
+    from scaffold.template import EMBEDDED_SOURCE, Template
     from scaffold.wizard import Wizard
 
     offered: dict[str, object] = {}
@@ -259,7 +259,7 @@ def test_a_choice_earlier_answers_rule_out_is_greyed_out(
         return _Picked(default.value)
 
     monkeypatch.setattr(questionary, "select", select)
-    questionnaire = questionnaire_for(Source(ROOT, EMBEDDED_SOURCE, None), tmp_path / "svc")
+    questionnaire = questionnaire_for(Template(ROOT, EMBEDDED_SOURCE), tmp_path / "svc")
     wizard = Wizard(Console(quiet=True))
 
     def ask(question: Question, default: object, check: Callable[[object], str | None]) -> object:

@@ -34,7 +34,7 @@ from .gitutil import git, out, paths
 from .infer import Inferred, infer
 from .project import PRISTINE_BRANCH, Project, changing
 from .render import questionnaire_for, render
-from .template import ANSWERS_FILE, Source, template_source
+from .template import ANSWERS_FILE, Template, template_source
 
 ADOPT_BRANCH = "scaffold/adopt"
 Side = Literal["ours", "theirs"]
@@ -104,7 +104,7 @@ def _preflight(project: Project) -> None:
 
 
 def _answers(
-    root: Path, source: Source, request: AdoptRequest, record: legacy.Record | None, ask: Asker | None
+    root: Path, source: Template, request: AdoptRequest, record: legacy.Record | None, ask: Asker | None
 ) -> tuple[dict[str, Any], dict[str, str], list[str]]:
     """Validated answers and where each came from; invalid inferred ones are dropped."""
     questionnaire = questionnaire_for(source, root)

@@ -22,7 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import ScaffoldError
 from .gitutil import git
-from .guide import Explainer, FileEntry, Guide, load_guide
+from .guide import Explainer, FileEntry, Guide
 from .leftovers import GENERATED_DIRS
 from .template import ANSWERS_FILE, EMBEDDED_SOURCE, read_config
 from .versions import read_answers
@@ -171,7 +171,7 @@ def open_repo(root: Path) -> Iterator[Repo]:
             except ScaffoldError as error:
                 source = stack.enter_context(template_source(None))
                 note = f"template {recorded.source} is unavailable ({error}); using the embedded guide"
-        guide = load_guide(source.path)
+        guide = source.guide
         if guide is None:
             raise ScaffoldError(f"template {recorded.source} has no guide.yml to explain its files with")
         yield Repo(root, recorded.answers, str(recorded.version), recorded.source, guide, source.path, note)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ScaffoldError
-from .guide import Guide, Preset, load_guide
+from .guide import Guide, Preset
 from .project import Project
 from .render import render
 from .sample import Inferred, infer_contract
@@ -137,7 +137,7 @@ def generate(request: NewRequest, ask: Prompter | None = None) -> NewResult:
     with ExitStack() as stack:
         source = stack.enter_context(template_source(request.template, request.vcs_ref))
         # The guide is only needed for presets and the wizard's long help.
-        guide = load_guide(source.path) if (ask is not None or request.preset) else None
+        guide = source.guide if (ask is not None or request.preset) else None
         if ask is not None and guide is not None:
             ask.long_help = dict(guide.questions)
             ask.headings = guide.heading_of()

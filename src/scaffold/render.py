@@ -22,7 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .answers import Asker, Questionnaire
 from .errors import AnswerError, ScaffoldError
-from .template import ANSWERS_FILE, Source, read_config
+from .template import ANSWERS_FILE, Template
 
 _COPIER_VALIDATION = re.compile(r"Validation error for question '(?P<name>[^']+)': (?P<rule>.*)", re.S)
 # What Copier's own Jinja environment loads, so validators render the same way here.
@@ -62,10 +62,10 @@ def _record_source(project: Path, source: str) -> None:
     path.write_text(updated)
 
 
-def questionnaire_for(source: Source, named_after: Path) -> Questionnaire:
+def questionnaire_for(source: Template, named_after: Path) -> Questionnaire:
     """The template's questions with a Jinja environment configured as Copier's."""
     try:
-        config = read_config(source.path)
+        config = source.config
     except ScaffoldError as error:
         raise ScaffoldError(f"cannot load template {source.record}: {error}") from error
     envops = config.get("_envops") if isinstance(config.get("_envops"), dict) else {}
@@ -76,7 +76,7 @@ def questionnaire_for(source: Source, named_after: Path) -> Questionnaire:
 
 
 def render(
-    source: Source,
+    source: Template,
     project: Path,
     *,
     data: Mapping[str, Any],
@@ -109,14 +109,10 @@ def render(
     except (CopierError, TemplateError, ValueError, OSError, subprocess.CalledProcessError) as error:
         raise _translate_copier_error(error) from error
     _record_source(project, source.record)
-    changelog_file = source.path / "CHANGELOG.md"
-    config = read_config(source.path)
-    raw = config.get("_migrations") or []
-    migrations = [m for m in raw if isinstance(m, dict)] if isinstance(raw, list) else []
     return Rendered(
         answers,
         source.version,
-        changelog_file.read_text() if changelog_file.is_file() else "",
-        migrations,
-        questionnaire.render_text(str(config.get("_message_after_copy") or ""), context),
+        source.changelog,
+        source.migrations,
+        questionnaire.render_text(str(source.config.get("_message_after_copy") or ""), context),
     )

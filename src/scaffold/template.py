@@ -1,7 +1,9 @@
-"""Where templates come from: the one embedded in this package, or one the user names.
+"""Where templates come from (the one embedded in this package, or one the user names),
+and the one object that reads a template's files.
 
-Made local here without Copier, so `scaffold explain` can read a template's guide
-without loading it.
+A source is made local here without Copier, so `scaffold explain` can read a template's
+guide without loading it. Its copier.yml, guide, changelog and migrations are then read
+once, by the `Template` every verb is handed.
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .errors import ScaffoldError
 from .gitutil import git
+
+if TYPE_CHECKING:
+    from .guide import Guide
 
 # Where Copier records the template source, version and answers in a generated repository.
 ANSWERS_FILE = ".copier-answers.yml"
@@ -72,24 +79,56 @@ def read_config(source: Path) -> dict[str, object]:
 
 def template_version(source: Path) -> str:
     """The template version declared in a local template's copier.yml (`scaffold_version`)."""
-    for name in _CONFIG_NAMES:
-        path = source / name
-        if path.is_file():
-            config = yaml.safe_load(path.read_text()) or {}
-            value = config.get("scaffold_version", {})
-            if isinstance(value, dict) and "default" in value:
-                return str(value["default"])
+    return _declared_version(read_config(source), source)
+
+
+def _declared_version(config: dict[str, object], source: Path) -> str:
+    value = config.get("scaffold_version", {})
+    if isinstance(value, dict) and "default" in value:
+        return str(value["default"])
     raise ScaffoldError(f"{source} declares no scaffold_version in its copier.yml")
 
 
 @dataclass(frozen=True)
-class Source:
-    """A template made local: where it is, what to record, which version it is."""
+class Template:
+    """A template made local: where it is, what to record, and its files, each read once."""
 
     path: Path
-    record: str
-    version: str | None
-    ref: str | None = None
+    record: str  # what the answers file records as `_src_path`
+    ref: str | None = None  # the git ref it was checked out at
+
+    @cached_property
+    def version(self) -> str | None:
+        """The version a render records: the tag's, the embedded copier.yml's, or None (a folder)."""
+        if self.ref is not None:
+            return self.ref.removeprefix("v")
+        if self.record == EMBEDDED_SOURCE:
+            return _declared_version(self.config, self.path)
+        return None
+
+    @cached_property
+    def config(self) -> dict[str, object]:
+        """The parsed copier.yml."""
+        return read_config(self.path)
+
+    @cached_property
+    def guide(self) -> Guide | None:
+        """The template's guide.yml, or None when it has none."""
+        from .guide import load_guide
+
+        return load_guide(self.path)
+
+    @cached_property
+    def changelog(self) -> str:
+        """CHANGELOG.md, or "" when the template keeps none."""
+        path = self.path / "CHANGELOG.md"
+        return path.read_text() if path.is_file() else ""
+
+    @cached_property
+    def migrations(self) -> list[dict[str, Any]]:
+        """The `_migrations` entries of copier.yml."""
+        raw = self.config.get("_migrations") or []
+        return [entry for entry in raw if isinstance(entry, dict)] if isinstance(raw, list) else []
 
 
 def _is_local_plain_dir(template: str) -> bool:
@@ -98,17 +137,17 @@ def _is_local_plain_dir(template: str) -> bool:
 
 
 @contextmanager
-def template_source(template: str | None, vcs_ref: str | None = None) -> Iterator[Source]:
+def template_source(template: str | None, vcs_ref: str | None = None) -> Iterator[Template]:
     """Make `template` local: the embedded copy, a plain folder as is, or a git clone at a tag.
 
     Without `vcs_ref`, a git template is taken at its latest version tag, as Copier does.
     """
     if template is None or template == EMBEDDED_SOURCE:
         with embedded_template_copy() as copy:
-            yield Source(copy, EMBEDDED_SOURCE, template_version(copy))
+            yield Template(copy, EMBEDDED_SOURCE)
         return
     if _is_local_plain_dir(template):
-        yield Source(Path(template).resolve(), str(Path(template).resolve()), None)
+        yield Template(Path(template).resolve(), str(Path(template).resolve()))
         return
     from .versions import available_versions, latest  # local import: versions imports this module
 
@@ -127,4 +166,4 @@ def template_source(template: str | None, vcs_ref: str | None = None) -> Iterato
         checkout = git(clone, "checkout", "--quiet", "--detach", vcs_ref, check=False)
         if checkout.returncode != 0:
             raise ScaffoldError(f"template {template} has no version or ref {vcs_ref!r}")
-        yield Source(clone, record, vcs_ref.removeprefix("v"), vcs_ref)
+        yield Template(clone, record, vcs_ref)

@@ -93,12 +93,11 @@ def new(
 @click.option("--vcs-ref", metavar="REF", help="Git tag, branch or commit of --template.")
 def presets_command(template: str | None, vcs_ref: str | None) -> None:
     """List the template's presets: named answers for common kinds of service."""
-    from ..guide import load_guide
     from ..new_view import presets_table
     from ..template import template_source
 
     with template_source(template, vcs_ref) as source:
-        guide = load_guide(source.path)
+        guide = source.guide
     if guide is None or not guide.presets:
         click.echo("This template offers no presets.")
         return
