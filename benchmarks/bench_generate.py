@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scaffold.template import embedded_template_copy
+from scaffold.template.source import embedded_template_copy
 
 
 def _timed(command: list[str]) -> float:

@@ -124,6 +124,24 @@ def test_verbs_do_not_import_each_other() -> None:
     assert crossing == []
 
 
+# Each layer imports only the layers below it (lazy imports included): the project layer
+# (git mechanics of the pristine branch) knows no template, the template layer no verb.
+BELOW = {
+    "scaffold.project": ("scaffold.errors", "scaffold.gitutil", "scaffold.project"),
+    "scaffold.template": ("scaffold.errors", "scaffold.gitutil", "scaffold.project", "scaffold.template"),
+}
+
+
+def test_layers_import_only_the_layers_below() -> None:
+    upward = []
+    for layer, allowed in BELOW.items():
+        for path in sorted(_path(layer).parent.glob("*.py")):
+            for imported in _all_imports(path):
+                if imported != "scaffold" and not imported.startswith(allowed):
+                    upward.append(f"{_module(path)} imports {imported}")
+    assert upward == []
+
+
 def test_fleet_uses_only_the_update_entry_point() -> None:
     """Fleet calls `update.run`, as the CLI does: no private step, no output to parse."""
     tree = ast.parse(_path("scaffold.fleet").read_text())
@@ -162,8 +180,9 @@ def test_check_and_explain_do_not_import_copier(default_project: Path, tmp_path:
 def test_a_render_reads_the_templates_files_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One `Template` per source: copier.yml and the guide are parsed once per `scaffold new`
     (Copier's own parse aside), whoever needs them (questions, version, message, presets)."""
-    from scaffold import guide, template
     from scaffold.new import NewRequest, generate
+    from scaffold.template import guide
+    from scaffold.template import source as template
 
     reads: list[str] = []
     real_config, real_guide = template.read_config, guide.load_guide

@@ -13,7 +13,7 @@ import yaml
 from scaffold.checks import load
 from scaffold.errors import ScaffoldError
 from scaffold.explain import open_repo
-from scaffold.guide import load_guide
+from scaffold.template.guide import load_guide
 
 from conftest import GIT_AS_TEST, ROOT, copy_template_source, run_scaffold
 from test_generated import VARIANTS
@@ -195,8 +195,8 @@ def test_explain_reads_the_guide_of_the_recorded_template_version(tmp_path: Path
 
 
 def test_every_preset_is_a_valid_set_of_answers(tmp_path: Path) -> None:
-    from scaffold.render import questionnaire_for
-    from scaffold.template import EMBEDDED_SOURCE, Template
+    from scaffold.template.render import questionnaire_for
+    from scaffold.template.source import EMBEDDED_SOURCE, Template
 
     assert GUIDE is not None
     questionnaire = questionnaire_for(Template(ROOT, EMBEDDED_SOURCE), tmp_path / "svc")

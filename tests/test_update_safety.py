@@ -21,9 +21,9 @@ import pytest
 
 from scaffold import update as updating
 from scaffold.errors import BusyError, ScaffoldError
-from scaffold.guard import exclusive
 from scaffold.new import NewRequest, generate
 from scaffold.project import change
+from scaffold.project.guard import exclusive
 from scaffold.project.journal import Journal, rollback
 
 from conftest import Run, _git, run_scaffold, snapshot, tiny_template
@@ -361,7 +361,7 @@ def test_a_second_update_is_refused_while_one_runs(tmp_path: Path) -> None:
 
 HOLD_AND_DIE = """
 import os, pathlib, sys
-from scaffold.guard import exclusive
+from scaffold.project.guard import exclusive
 with exclusive(pathlib.Path(sys.argv[1])):
     os.kill(os.getpid(), 9)
 """

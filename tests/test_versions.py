@@ -7,7 +7,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from scaffold.versions import behind, latest
+from scaffold.template.versions import behind, latest
 
 from conftest import run_scaffold, tiny_template
 

@@ -239,9 +239,9 @@ def test_a_choice_earlier_answers_rule_out_is_greyed_out(
     import questionary
     from rich.console import Console
 
-    from scaffold.answers import Question
-    from scaffold.render import questionnaire_for
-    from scaffold.template import EMBEDDED_SOURCE, Template
+    from scaffold.template.answers import Question
+    from scaffold.template.render import questionnaire_for
+    from scaffold.template.source import EMBEDDED_SOURCE, Template
     from scaffold.wizard import Wizard
 
     offered: dict[str, object] = {}

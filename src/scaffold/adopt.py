@@ -26,15 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from . import legacy
-from .answers import Asker
-from .changes import unmerged
+from . import from_cookiecutter
 from .errors import AnswerError, ScaffoldError
-from .gitutil import git, out, paths
+from .gitutil import git, git_output, paths
 from .infer import Inferred, infer
 from .project import PRISTINE_BRANCH, Project, changing
-from .render import questionnaire_for, render
-from .template import ANSWERS_FILE, Template, template_source
+from .project.changes import unmerged
+from .template.answers import Asker
+from .template.render import questionnaire_for, render
+from .template.source import ANSWERS_FILE, Template, template_source
 
 ADOPT_BRANCH = "scaffold/adopt"
 Side = Literal["ours", "theirs"]
@@ -104,7 +104,11 @@ def _preflight(project: Project) -> None:
 
 
 def _answers(
-    root: Path, source: Template, request: AdoptRequest, record: legacy.Record | None, ask: Asker | None
+    root: Path,
+    source: Template,
+    request: AdoptRequest,
+    record: from_cookiecutter.Record | None,
+    ask: Asker | None,
 ) -> tuple[dict[str, Any], dict[str, str], list[str]]:
     """Validated answers and where each came from; invalid inferred ones are dropped."""
     questionnaire = questionnaire_for(source, root)
@@ -114,14 +118,17 @@ def _answers(
     sources: dict[str, str] = {}
     notes: list[str] = []
     if record is not None:
-        mapping_path = request.mapping or source.path / legacy.MAPPING_FILE
+        mapping_path = request.mapping or source.path / from_cookiecutter.MAPPING_FILE
         if mapping_path.is_file():
-            for name, value in legacy.map_answers(record, legacy.load_mapping(mapping_path)).items():
+            for name, value in from_cookiecutter.map_answers(
+                record, from_cookiecutter.load_mapping(mapping_path)
+            ).items():
                 if name in questionnaire.names:
                     candidates[name], sources[name] = value, f"{record.file} (mapping)"
         elif request.mapping is None:
             notes.append(
-                f"the template ships no {legacy.MAPPING_FILE}; {record.file} is not used for answers"
+                f"the template ships no {from_cookiecutter.MAPPING_FILE}; "
+                f"{record.file} is not used for answers"
             )
     for name, value in found.answers.items():
         if name not in candidates:
@@ -239,12 +246,12 @@ def adopt(request: AdoptRequest, ask: Asker | None = None) -> AdoptOutcome:
     with ExitStack() as stack:
         stack.enter_context(project.locked())
         _preflight(project)
-        record = legacy.find_record(root)
+        record = from_cookiecutter.find_record(root)
         source = stack.enter_context(template_source(request.template, request.vcs_ref))
         answers, sources, notes = _answers(root, source, request, record, ask)
         base_dir: Path | None = None
         if record is not None:
-            base_dir, note = stack.enter_context(legacy.old_render(record, trust=request.trust))
+            base_dir, note = stack.enter_context(from_cookiecutter.old_render(record, trust=request.trust))
             notes.append(note if base_dir else f"{note}: files on both sides become conflicts")
         if base_dir is None:
             base_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="scaffold-empty-")))
@@ -255,7 +262,7 @@ def adopt(request: AdoptRequest, ask: Asker | None = None) -> AdoptOutcome:
         if request.dry_run:
             clone = tmp / "clone" / root.name
             git(tmp, "clone", "--quiet", "--no-local", str(root), str(clone))
-            git(clone, "switch", "--quiet", "--detach", out(root, "rev-parse", "HEAD"))
+            git(clone, "switch", "--quiet", "--detach", git_output(root, "rev-parse", "HEAD"))
             outcome = _merge(Project(clone), base_dir, new_dir, request, source.version)
             for path in outcome.conflicts:  # score the result as if each conflict kept the team's side
                 git(clone, "checkout", "--ours", "--", path)

@@ -22,10 +22,10 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import ScaffoldError
 from .gitutil import git
-from .guide import Explainer, FileEntry, Guide
 from .leftovers import GENERATED_DIRS
-from .template import ANSWERS_FILE, EMBEDDED_SOURCE, read_config
-from .versions import read_answers
+from .template.guide import Explainer, FileEntry, Guide
+from .template.source import ANSWERS_FILE, EMBEDDED_SOURCE, read_config
+from .template.versions import read_answers
 
 _RAW = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}", re.S)
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
@@ -157,7 +157,7 @@ def open_repo(root: Path) -> Iterator[Repo]:
     A git template is fetched at the recorded tag; when that fails (offline, moved) the
     guide embedded in this scaffold is used instead and the report says so.
     """
-    from .template import template_source
+    from .template.source import template_source
 
     recorded = read_answers(root)
     raw = yaml.safe_load((root / ANSWERS_FILE).read_text())

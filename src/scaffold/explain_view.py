@@ -14,7 +14,7 @@ from rich.text import Text
 
 from .checks import Registry, docs_url, load
 from .explain import FileReport, Repo, open_repo, relative_to_root, root_for, source_label
-from .guide import OWNER_MEANING, group_titles
+from .template.guide import OWNER_MEANING, group_titles
 
 _OTHER = "Not from the template (yours)"
 

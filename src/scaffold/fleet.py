@@ -20,8 +20,8 @@ from .checks import Check, Registry, load, run
 from .checks.fixtures import catalog, entity_ref
 from .errors import BusyError, ScaffoldError
 from .gitutil import git
-from .guard import exclusive, repo_root
-from .versions import available_versions, behind, latest, read_answers
+from .project.guard import exclusive, repo_root
+from .template.versions import available_versions, behind, latest, read_answers
 
 SKIPPED_DIRS = {".git", ".nox", ".venv", "node_modules", "__pycache__"}
 

@@ -98,7 +98,7 @@ def failure_line(result: subprocess.CompletedProcess[str]) -> str:
     return chosen.removeprefix("fatal: ").removeprefix("error: ")
 
 
-def out(cwd: Path, *args: str) -> str:
+def git_output(cwd: Path, *args: str) -> str:
     """Stripped standard output of a git command that must succeed (not for `-z` output)."""
     return git(cwd, *args).stdout.strip()
 

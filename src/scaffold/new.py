@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ScaffoldError
-from .guide import Guide, Preset
 from .project import Project
-from .render import render
 from .sample import Inferred, infer_contract
-from .template import template_source
+from .template.guide import Guide, Preset
+from .template.render import render
+from .template.source import template_source
 
 if TYPE_CHECKING:  # the wizard pulls in prompt_toolkit: only imported where a person answers
     from .wizard import Prompter

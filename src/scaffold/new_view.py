@@ -10,8 +10,8 @@ from rich.table import Table
 from .project.pristine import PRISTINE_BRANCH
 
 if TYPE_CHECKING:
-    from .guide import Preset
     from .new import NewResult
+    from .template.guide import Preset
 
 
 def show(console: Console, result: NewResult) -> None:

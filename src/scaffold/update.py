@@ -23,16 +23,23 @@ from typing import Any, Literal
 
 from packaging.version import Version
 
-from . import migrations as migrating
-from .changes import Change, changed, classify, predicted_conflicts, unmerged
 from .errors import ScaffoldError
-from .gitutil import git, out
-from .guard import create_file, fresh_name
+from .gitutil import git, git_output
 from .project import PRISTINE_BRANCH, Project, changing
 from .project import Change as Changing
-from .render import render
-from .template import template_source
-from .versions import Recorded, available_versions, changelog_between, latest, parse_version, read_answers
+from .project.changes import Change, changed, classify, predicted_conflicts, unmerged
+from .project.guard import create_file, fresh_name
+from .template import migrations as migrating
+from .template.render import render
+from .template.source import template_source
+from .template.versions import (
+    Recorded,
+    available_versions,
+    changelog_between,
+    latest,
+    parse_version,
+    read_answers,
+)
 
 
 @dataclass(frozen=True)
@@ -174,15 +181,15 @@ def _ours(prepared: Prepared) -> str:
     """
     if not prepared.regenerated:
         return prepared.head
-    tree = out(prepared.root, "rev-parse", f"{prepared.head}^{{tree}}")
-    return out(prepared.root, "commit-tree", tree, "-p", prepared.old_pristine, "-m", "ours")
+    tree = git_output(prepared.root, "rev-parse", f"{prepared.head}^{{tree}}")
+    return git_output(prepared.root, "commit-tree", tree, "-p", prepared.old_pristine, "-m", "ours")
 
 
 def plan(prepared: Prepared) -> UpdateOutcome:
     """Classify every path the update touches, computed by git without touching anything."""
     root = prepared.root
     ours = _ours(prepared)
-    base = out(root, "merge-base", ours, prepared.new_pristine)
+    base = git_output(root, "merge-base", ours, prepared.new_pristine)
     changes = classify(
         changed(root, base, ours),
         changed(root, base, prepared.new_pristine),
@@ -244,7 +251,7 @@ def apply(prepared: Prepared, request: UpdateRequest) -> UpdateOutcome:
         )
     if created is not None:
         project.refuse_branch(created)
-    base = out(project.root, "merge-base", _ours(prepared), prepared.new_pristine)
+    base = git_output(project.root, "merge-base", _ours(prepared), prepared.new_pristine)
     project.refuse_obstructions(base, prepared.new_pristine, f"template v{target}")
     versions = (prepared.recorded.version, target)
     before = None if prepared.regenerated else prepared.old_pristine

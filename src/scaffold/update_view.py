@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:  # `check-update` prints from here too, and must not load Copier
+    from .template.versions import Standing
     from .update import UpdateOutcome
-    from .versions import Standing
 
 
 def as_json(outcome: UpdateOutcome) -> str:

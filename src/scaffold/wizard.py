@@ -12,11 +12,11 @@ from typing import Any, Protocol
 import questionary
 from rich.console import Console
 
-from .answers import Question
 from .contract_review import Checker
 from .errors import ExitCode, ScaffoldError
-from .guide import Preset
 from .sample import Inferred
+from .template.answers import Question
+from .template.guide import Preset
 
 HELP = "?"
 _CUSTOM = "custom"

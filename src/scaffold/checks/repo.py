@@ -29,7 +29,7 @@ class GP101(Repo):
 
     @staticmethod
     def check(root: Path) -> list[Evidence]:
-        from ..versions import read_answers
+        from ..template.versions import read_answers
 
         try:
             recorded = read_answers(root)
@@ -54,7 +54,7 @@ class GP102(Repo):
 
     @staticmethod
     def check(root: Path) -> Outcome:
-        from ..versions import latest_version, read_answers
+        from ..template.versions import latest_version, read_answers
 
         recorded = read_answers(root)
         try:
@@ -159,7 +159,7 @@ class GP702(Repo):
     def check(
         root: Path, answers: dict[str, Any], catalog: dict[str, Any] | None, serving: str
     ) -> list[Evidence]:
-        from ..versions import read_answers
+        from ..template.versions import read_answers
 
         if catalog is None:
             return [Evidence("catalog-info.yaml", None, "missing (or not a YAML mapping)")]

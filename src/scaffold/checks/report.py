@@ -34,7 +34,7 @@ def report_schema() -> dict[str, Any]:
     return loaded
 
 
-def render(
+def format_report(
     results: Sequence[Result],
     fmt: Format,
     *,

@@ -72,7 +72,7 @@ def adopt_command(
         return
     from .. import adopt_view
     from ..adopt import AdoptRequest, adopt, parse_prefer
-    from ..answers import parse_data
+    from ..template.answers import parse_data
 
     request = AdoptRequest(
         path=path,

@@ -65,8 +65,8 @@ def check_command(
     """
     from .. import __version__
     from ..checks import docs_url, load
+    from ..checks.report import format_report, summary
     from ..checks.report import listing as listing_of
-    from ..checks.report import render, summary
     from ..checks.request import CheckRequest, check, listed
 
     registry = load()
@@ -77,14 +77,21 @@ def check_command(
         return
     done = check(registry, request)
     results, errors = done.results, registry.errors
-    report = render(results, fmt, version=__version__, errors=errors, entity=done.entity, root=done.root)  # type: ignore[arg-type]
+    report = format_report(
+        results,
+        fmt,  # type: ignore[arg-type]
+        version=__version__,
+        errors=errors,
+        entity=done.entity,
+        root=done.root,
+    )
     if output is not None:
         try:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(report + "\n")
         except OSError as error:
             raise ScaffoldError(f"cannot write {output}: {error.strerror or error}") from error
-        report = render(results, "text", version=__version__, errors=errors)
+        report = format_report(results, "text", version=__version__, errors=errors)
     elif fmt != "text":  # people read stderr; the text report already names broken plugins
         for problem in errors:
             err_console.print(f"[red]error:[/red] plugin {problem.plugin}: {problem.message}", soft_wrap=True)

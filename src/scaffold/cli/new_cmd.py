@@ -69,8 +69,8 @@ def new(
     standard input) answers come from --data, --data-file and the defaults.
     """
     from .. import new_view
-    from ..answers import parse_data
     from ..new import NewRequest, generate
+    from ..template.answers import parse_data
 
     data = parse_data(list(pairs), data_file)
     interactive = not defaults and sys.stdin.isatty() and sys.stdout.isatty()
@@ -94,7 +94,7 @@ def new(
 def presets_command(template: str | None, vcs_ref: str | None) -> None:
     """List the template's presets: named answers for common kinds of service."""
     from ..new_view import presets_table
-    from ..template import template_source
+    from ..template.source import template_source
 
     with template_source(template, vcs_ref) as source:
         guide = source.guide

@@ -47,7 +47,7 @@ def update(
     """
     from .. import update as updating
     from .. import update_view
-    from ..answers import parse_data
+    from ..template.answers import parse_data
 
     if abort:
         from ..project import abort as abort_change
@@ -90,8 +90,8 @@ def plan(path: Path, to: str | None, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def check_update(path: Path, fmt: str) -> None:
     """Exit 0 when the repository is on the latest template version, 1 when behind, 2 on error."""
+    from ..template.versions import standing
     from ..update_view import standing_text
-    from ..versions import standing
 
     found = standing(path)
     click.echo(standing_text(found, fmt))

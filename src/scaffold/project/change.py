@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..changes import produced, unmerged
 from ..errors import ScaffoldError
-from ..gitutil import failure_line, git, out, stage_paths
-from ..guard import exclusive, git_path, repo_root, untracked
+from ..gitutil import failure_line, git, git_output, stage_paths
+from .changes import produced, unmerged
+from .guard import exclusive, git_path, repo_root, untracked
 from .journal import CONFLICTS, RUNNING, Journal, rollback, undo
 from .pristine import PRISTINE_BRANCH
 from .repo import Project
@@ -58,12 +58,12 @@ class Change:
         """
         root = self.root
         stage_paths(root, produced(root, self.journal.untracked))
-        tree = out(root, "write-tree")
-        head = out(root, "rev-parse", "HEAD")
-        if len(parents) == 1 and tree == out(root, "rev-parse", "HEAD^{tree}"):
+        tree = git_output(root, "write-tree")
+        head = git_output(root, "rev-parse", "HEAD")
+        if len(parents) == 1 and tree == git_output(root, "rev-parse", "HEAD^{tree}"):
             return False
         arguments = [item for parent in parents for item in ("-p", parent)]
-        commit = out(root, "commit-tree", tree, *arguments, "-m", message)
+        commit = git_output(root, "commit-tree", tree, *arguments, "-m", message)
         self.journal.will_point_at(commit)
         git(root, "update-ref", "-m", f"scaffold: {message}", "HEAD", commit, head)
         return True

@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 
 from ..errors import ScaffoldError
 from ..gitutil import git, paths
-from ..guard import current_branch, git_path, is_kept, printable, remove_own_file
+from .guard import current_branch, git_path, is_kept, printable, remove_own_file
 from .pristine import PRISTINE_BRANCH
 
 JOURNAL_FILE = "scaffold-update.json"

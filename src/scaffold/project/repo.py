@@ -13,10 +13,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..changes import changed
 from ..errors import ScaffoldError
-from ..gitutil import git, git_env, out, paths
-from ..guard import current_branch, exclusive, obstructions, repo_root, require_clean
+from ..gitutil import git, git_env, git_output, paths
+from .changes import changed
+from .guard import current_branch, exclusive, obstructions, repo_root, require_clean
 from .journal import refuse_unfinished
 from .pristine import PRISTINE_BRANCH, store_render
 
@@ -69,7 +69,7 @@ class Project:
 
     def head(self) -> str:
         """The commit HEAD points at."""
-        return out(self.root, "rev-parse", "HEAD")
+        return git_output(self.root, "rev-parse", "HEAD")
 
     def branch(self) -> str | None:
         """The checked-out branch (None: HEAD is detached)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from .gitutil import git, nul_split
+from ..gitutil import git, nul_split
 from .guard import is_kept
 
 Change = Literal[

@@ -12,9 +12,9 @@ from typing import Any
 
 from packaging.version import Version
 
-from .errors import ScaffoldError
-from .gitutil import git_env
-from .guard import held_locks
+from ..errors import ScaffoldError
+from ..gitutil import git_env
+from ..project.guard import held_locks
 from .versions import parse_version
 
 

@@ -11,10 +11,10 @@ from typing import Any
 import yaml
 from packaging.version import InvalidVersion, Version
 
-from .errors import ScaffoldError
-from .gitutil import git
-from .guard import repo_root
-from .template import ANSWERS_FILE, EMBEDDED_SOURCE, embedded_template_dir, template_version
+from ..errors import ScaffoldError
+from ..gitutil import git
+from ..project.guard import repo_root
+from .source import ANSWERS_FILE, EMBEDDED_SOURCE, embedded_template_dir, template_version
 
 # libyaml when available (about 10x faster): `fleet status` reads every repository's YAML.
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -65,7 +65,7 @@ def read_answers(project: Path) -> Recorded:
 
 
 def available_versions(source: str) -> dict[Version, str]:
-    """Versions a template source offers, mapped to the git ref (or None) that renders them."""
+    """Versions a template source offers, mapped to the git tag that renders them ("" embedded)."""
     if source == EMBEDDED_SOURCE:
         return {parse_version(template_version(embedded_template_dir())): ""}
     result = git(Path.cwd(), "ls-remote", "--tags", "--refs", source, check=False)

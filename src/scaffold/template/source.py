@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import ScaffoldError
-from .gitutil import git
+from ..errors import ScaffoldError
+from ..gitutil import git
 
 if TYPE_CHECKING:
     from .guide import Guide
@@ -39,8 +39,8 @@ _TEMPLATE_FOLDERS = ("template", "includes")
 
 def embedded_template_dir() -> Path:
     """The template shipped with this package (a wheel) or this source checkout (editable)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_template", here.parents[1]):
+    package = Path(__file__).resolve().parents[1]  # src/scaffold (or site-packages/scaffold)
+    for candidate in (package / "_template", package.parents[1]):
         if any((candidate / name).is_file() for name in _CONFIG_NAMES):
             return candidate
     raise ScaffoldError("the embedded template is missing from this installation; reinstall scaffold")

@@ -21,8 +21,8 @@ from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from .answers import Asker, Questionnaire
-from .errors import AnswerError, ScaffoldError
-from .template import ANSWERS_FILE, Template
+from ..errors import AnswerError, ScaffoldError
+from .source import ANSWERS_FILE, Template
 
 _COPIER_VALIDATION = re.compile(r"Validation error for question '(?P<name>[^']+)': (?P<rule>.*)", re.S)
 # What Copier's own Jinja environment loads, so validators render the same way here.

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from jinja2 import Environment
 
-from .errors import AnswerError, ScaffoldError
+from ..errors import AnswerError, ScaffoldError
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from .errors import BusyError, ScaffoldError
-from .gitutil import git, nul_split, out, paths
+from ..errors import BusyError, ScaffoldError
+from ..gitutil import git, git_output, nul_split, paths
 
 LOCK_FILE = "scaffold.lock"
 # Files and folders git keeps while an operation waits for the person, and what they mean.
@@ -46,13 +46,13 @@ def repo_root(path: Path) -> Path:
 
 def git_path(root: Path, name: str) -> Path:
     """A file inside the repository's git directory (worktree-aware)."""
-    path = Path(out(root, "rev-parse", "--git-path", name))
+    path = Path(git_output(root, "rev-parse", "--git-path", name))
     return path if path.is_absolute() else root / path
 
 
 def common_path(root: Path, name: str) -> Path:
     """A file in the git directory all worktrees of the repository share (refs live there)."""
-    common = Path(out(root, "rev-parse", "--git-common-dir"))
+    common = Path(git_output(root, "rev-parse", "--git-common-dir"))
     return (common if common.is_absolute() else root / common) / name
 
 

@@ -18,7 +18,7 @@ import yaml
 from jinja2 import Environment, StrictUndefined, TemplateError
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from .errors import ScaffoldError
+from ..errors import ScaffoldError
 
 GUIDE_FILE = "guide.yml"
 Owner = Literal["team", "shared", "template"]
