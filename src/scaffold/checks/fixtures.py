@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from ..leftovers import Leftover, find_leftovers
-from ..template.versions import YAML_LOADER
+from ..template.source import YAML_LOADER
 from .engine import Evidence, Failed, SkipCheck
 
 SERVING_MODES = ("online", "batch", "streaming")

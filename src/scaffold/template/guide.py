@@ -19,6 +19,7 @@ from jinja2 import Environment, StrictUndefined, TemplateError
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ..errors import ScaffoldError
+from .source import YAML_LOADER
 
 GUIDE_FILE = "guide.yml"
 Owner = Literal["team", "shared", "template"]
@@ -120,7 +121,7 @@ def load_guide(template_dir: Path) -> Guide | None:
     if not path.is_file():
         return None
     try:
-        return Guide.model_validate(yaml.safe_load(path.read_text()) or {})
+        return Guide.model_validate(yaml.load(path.read_text(), Loader=YAML_LOADER) or {})  # noqa: S506
     except yaml.YAMLError as error:
         detail = " ".join(str(error).split())
         raise ScaffoldError(f"{GUIDE_FILE} of the template is not valid YAML: {detail}") from error

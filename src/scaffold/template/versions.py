@@ -14,10 +14,9 @@ from packaging.version import InvalidVersion, Version
 from ..errors import ScaffoldError
 from ..gitutil import git
 from ..project.guard import repo_root
-from .source import ANSWERS_FILE, EMBEDDED_SOURCE, embedded_template_dir, template_version
+from .source import ANSWERS_FILE, EMBEDDED_SOURCE, YAML_LOADER, embedded_template_dir, template_version
 
 # libyaml when available (about 10x faster): `fleet status` reads every repository's YAML.
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
