@@ -7,6 +7,7 @@ dirty, one broken by hand) and one already at v0.2.0, all from a versioned templ
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,10 @@ def _commit_all(project: Path, message: str) -> None:
     _git(project, "commit", "--quiet", "-m", message)
 
 
-@pytest.fixture
-def fleet(template_repo: Path, tmp_path: Path) -> Path:
-    root = tmp_path / "fleet"
+@pytest.fixture(scope="module")
+def built_fleet(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fleet, generated once per module; tests get their own copy (`fleet`)."""
+    root = tmp_path_factory.mktemp("fleet-source") / "fleet"
     clean = _new(template_repo, root / "team-a" / "clean", "v0.1.0")
     edited = _new(template_repo, root / "team-a" / "edited", "v0.1.0")
     (edited / "README.md").write_text("Team notes.\n\n" + (edited / "README.md").read_text())
@@ -44,6 +46,14 @@ def fleet(template_repo: Path, tmp_path: Path) -> Path:
     _commit_all(broken, "oops")
     _new(template_repo, root / "team-c" / "current", "v0.2.0")
     assert clean.is_dir()
+    return root
+
+
+@pytest.fixture
+def fleet(built_fleet: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the fleet at tmp_path/fleet (updates and edits stay in it)."""
+    root = tmp_path / "fleet"
+    shutil.copytree(built_fleet, root, symlinks=True)
     return root
 
 
@@ -124,7 +134,6 @@ def test_update_every_repository_in_parallel(fleet: Path, tmp_path: Path) -> Non
 
 def test_status_reuses_results_while_head_is_unchanged(default_project: Path, tmp_path: Path) -> None:
     """Cached per HEAD commit: reused while clean, recomputed on a commit, never for a dirty tree."""
-    import shutil
 
     repo = tmp_path / "fleet" / "svc"
     shutil.copytree(default_project, repo)
@@ -154,7 +163,6 @@ def test_status_reuses_results_while_head_is_unchanged(default_project: Path, tm
 
 def test_status_names_an_entity_claimed_twice(default_project: Path, tmp_path: Path) -> None:
     """A copied catalog-info.yaml makes two repositories one portal entity: the report says so."""
-    import shutil
 
     for name in ("svc-a", "svc-b"):
         shutil.copytree(default_project, tmp_path / "fleet" / name)
