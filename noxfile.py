@@ -103,6 +103,7 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     session.run("python", "benchmarks/bench_generate.py")
     session.run("python", "benchmarks/bench_predict.py")
+    session.run("python", "benchmarks/bench_validation.py")
     session.run("python", "benchmarks/bench_update.py")
     session.run("python", "benchmarks/bench_fleet.py")
     session.run("python", "benchmarks/bench_stream.py")
