@@ -118,6 +118,15 @@ def test_a_missing_validator_is_a_skip_with_the_install_hint(
             "GP201",
             "numeric non-root USER",
         ),
+        (  # the Dockerfile's comments name `pip install .`; a command without the flag fails
+            lambda p: (p / "Dockerfile").write_text(
+                (p / "Dockerfile")
+                .read_text()
+                .replace("COPY src ./src\n", "COPY src ./src\nRUN pip install .\n")
+            ),
+            "GP201",
+            "pip install without --no-cache-dir",
+        ),
         (lambda p: (p / "docs/slo.md").write_text("See [the plan](missing.md).\n"), "GP602", "missing.md"),
         (lambda p: (p / "monitoring/slo.yaml").unlink(), "GP401", "monitoring/slo.yaml"),
         (
@@ -151,6 +160,7 @@ def test_a_missing_validator_is_a_skip_with_the_install_hint(
         "conflict-marker",
         "unpinned-action",
         "root-user",
+        "pip-cache",
         "broken-link",
         "no-slo-file",
         "claim-evidence",

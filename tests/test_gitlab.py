@@ -119,6 +119,13 @@ def test_pipeline_installs_exactly_our_own_distribution(project: Path) -> None:
         if "pip install" in line and (DISTRIBUTION in line or "SCAFFOLD_PACKAGE" in line)
     ]
     assert installs and all('--index-url "$SCAFFOLD_INDEX_URL"' in line for line in installs)
+    # No public fallback: each install is preceded by a guard that stops without the index.
+    assert pipeline["variables"]["SCAFFOLD_INDEX_URL"] == ""
+    for line in installs:
+        guard = scripts[scripts.index(line) - 1]
+        assert guard.startswith('test -n "$SCAFFOLD_INDEX_URL"'), guard
+        stopped = subprocess.run(["bash", "-c", guard], env={}, capture_output=True, text=True, check=False)
+        assert stopped.returncode == 1 and "set the CI/CD variable SCAFFOLD_INDEX_URL" in stopped.stdout
 
 
 def test_every_job_has_the_tools_and_credentials_it_calls(project: Path) -> None:

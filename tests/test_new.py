@@ -248,6 +248,23 @@ def test_ci_installs_exactly_our_own_distribution(default_project: Path) -> None
     assert installs and all('--index-url "${SCAFFOLD_INDEX_URL}"' in run for run in installs)
     update = yaml.safe_load((workflows / "template-update.yml").read_text())
     assert update["env"]["SCAFFOLD_PACKAGE"] == f"{DISTRIBUTION}>={__version__}"
+    installs += [
+        step["run"] for step in update["jobs"]["update"]["steps"] if "pip install" in step.get("run", "")
+    ]
+    # No public fallback: without the platform's index the step stops, saying what to set.
+    assert config["scaffold_index_url"]["default"] == "" and "''" in ci["env"]["SCAFFOLD_INDEX_URL"]
+    for run in installs:
+        guard = run.splitlines()[0]
+        stopped = subprocess.run(
+            ["bash", "-c", guard], env={"SCAFFOLD_INDEX_URL": ""}, capture_output=True, text=True, check=False
+        )
+        assert stopped.returncode == 1 and "set the CI variable SCAFFOLD_INDEX_URL" in stopped.stdout
+        assert (
+            subprocess.run(
+                ["bash", "-c", guard], env={"SCAFFOLD_INDEX_URL": "https://i.example/simple"}
+            ).returncode
+            == 0
+        )
 
 
 def test_help_shows_examples(scaffold: Scaffold) -> None:

@@ -74,6 +74,8 @@ def _dockerfile(root: Path) -> Outcome | list[Evidence]:
     if not commands or not commands[-1][4:].strip().startswith("["):
         found.append(Evidence("Dockerfile", None, "CMD must be in JSON (exec) form"))
     for number, line in enumerate(lines, 1):
+        if line.lstrip().startswith("#"):  # a comment may name the command it explains
+            continue
         if re.search(r"\bpip3? install\b", line) and "--no-cache-dir" not in line:
             found.append(Evidence("Dockerfile", number, "pip install without --no-cache-dir"))
     return found
