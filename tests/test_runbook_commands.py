@@ -360,6 +360,13 @@ def test_chart_notes_commands_parse(project: Path, kubectl: KubectlParser) -> No
     assert any(c.argv[0] == "kubectl" for c in commands)
     rejected = {str(c): errors for c in commands if (errors := command_errors(c, kubectl))}
     assert not rejected, rejected
+    # Deploys pin the image by digest: the notes name what runs, not the chart's appVersion.
+    digest = "sha256:" + "ab" * 32
+    values = yaml.safe_load((chart_dir.parent / "values.yaml").read_text()) or {}
+    values["image"] = {**values.get("image", {}), "digest": digest}
+    rendered = chart.render(values=values, name=project.name, namespace=project.name)
+    notes = next(text for name, text in rendered.items() if name.endswith("NOTES.txt"))
+    assert f"@{digest}) is " in notes.splitlines()[0], notes.splitlines()[0]
 
 
 def test_rollback_doc_fits_the_rollout_strategy(project: Path) -> None:
