@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import importlib.util
 import json
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import jsonschema
@@ -15,7 +18,7 @@ import yaml
 
 from scaffold.checks.report import report_schema
 
-from conftest import ROOT, Scaffold, render, tool
+from conftest import ROOT, Scaffold, render, run_scaffold, tool
 
 DOCS_SITE = "https://platform.example.org/scaffold"
 SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"  # OASIS SARIF 2.1.0 (errata 01)
@@ -270,6 +273,50 @@ def test_network_checks_run_only_when_asked(scaffold: Scaffold, default_project:
         scaffold("check", str(default_project), "--network", "--select", "GP1", "--format", "json")
     )
     assert online["GP102"]["status"] == "pass" and online["GP102"]["tier"] == "network"
+
+
+def test_embedded_repos_learn_of_newer_releases_from_the_platform_index(
+    default_project: Path, tmp_path: Path
+) -> None:
+    """In CI scaffold is pinned to the repo's own version, so the installed scaffold cannot
+    know of a newer one: GP102 and check-update ask the index generated CI installs from
+    (SCAFFOLD_INDEX_URL, a PEP 503 simple index, here served over HTTP)."""
+    from scaffold import DISTRIBUTION, __version__
+
+    page = tmp_path / "index" / "simple" / DISTRIBUTION
+    page.mkdir(parents=True)
+
+    def publish(*versions: str) -> None:
+        stem = DISTRIBUTION.replace("-", "_")
+        files = [f"{stem}-{v}-py3-none-any.whl" for v in versions] + [f"{stem}-{v}.tar.gz" for v in versions]
+        links = "".join(f'<a href="../../files/{name}#sha256=00">{name}</a><br/>' for name in files)
+        (page / "index.html").write_text(f"<!DOCTYPE html><html><body>{links}</body></html>")
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "index"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {"SCAFFOLD_INDEX_URL": f"http://127.0.0.1:{server.server_address[1]}/simple/"}
+
+    def gp102() -> dict[str, object]:
+        run = run_scaffold(
+            "check", str(default_project), "--network", "--select", "GP102", "--format", "json", env=env
+        )
+        return _results(run)["GP102"]
+
+    try:
+        publish(__version__, "99.0.0rc1")  # a prerelease is not "latest" (Copier's rule)
+        assert gp102()["status"] == "pass"
+        assert run_scaffold("check-update", str(default_project), env=env).code == 0
+        publish(__version__, "99.0.0")
+        result = gp102()
+        assert result["status"] == "fail"
+        assert "latest is v99.0.0" in json.dumps(result["evidence"])
+        assert run_scaffold("check-update", str(default_project), env=env).code == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    result = gp102()  # the index is gone: a skip saying why, never a pass
+    assert result["status"] == "skip" and "cannot list" in json.dumps(result["evidence"])
 
 
 def test_select_ignore_and_errors(scaffold: Scaffold, default_project: Path, tmp_path: Path) -> None:

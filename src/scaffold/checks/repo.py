@@ -50,15 +50,18 @@ class GP102(Repo):
     why = "Every version behind is fixes and checks the team lacks."
     fix = "Run `scaffold update` (or merge the pull request the template-update workflow opened)."
     requires = frozenset({"GP101"})
-    tier = "network"  # lists the template's tags: `git ls-remote` for a remote template
+    # Lists the template's tags (`git ls-remote`); for the embedded template, scaffold's
+    # releases on the index named by SCAFFOLD_INDEX_URL (generated CI sets it).
+    tier = "network"
 
     @staticmethod
     def check(root: Path) -> Outcome:
+        from .. import DISTRIBUTION
         from ..template.versions import latest_version, read_answers
 
         recorded = read_answers(root)
         try:
-            newest = latest_version(recorded.source)
+            newest = latest_version(recorded.source, DISTRIBUTION)
         except ScaffoldError as error:
             return "skip", [Evidence(".copier-answers.yml", None, str(error))]
         if newest > recorded.version:

@@ -89,10 +89,15 @@ def plan(path: Path, to: str | None, fmt: str) -> None:
 @click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=".")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def check_update(path: Path, fmt: str) -> None:
-    """Exit 0 when the repository is on the latest template version, 1 when behind, 2 on error."""
+    """Exit 0 when the repository is on the latest template version, 1 when behind, 2 on error.
+
+    For a repository of the embedded template, a newer scaffold release on the index named
+    by SCAFFOLD_INDEX_URL counts as a newer version.
+    """
+    from .. import DISTRIBUTION
     from ..template.versions import standing
     from ..update_view import standing_text
 
-    found = standing(path)
+    found = standing(path, DISTRIBUTION)
     click.echo(standing_text(found, fmt))
     sys.exit(ExitCode.FAILED if found.behind else ExitCode.OK)

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import re
+import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from packaging.version import InvalidVersion, Version
 
 from ..errors import ScaffoldError
 from ..gitutil import git
 from ..project.guard import repo_root
 from .source import ANSWERS_FILE, EMBEDDED_SOURCE, YAML_LOADER, embedded_template_dir, template_version
-
-# libyaml when available (about 10x faster): `fleet status` reads every repository's YAML.
 
 
 @dataclass(frozen=True)
@@ -104,9 +111,44 @@ def behind(versions: Iterable[Version], current: Version) -> int:
     return sum(current < v <= target and (not v.is_prerelease or v == target) for v in offered)
 
 
-def latest_version(source: str) -> Version:
-    """The latest version of a template source (a network call for a remote one)."""
-    return latest(available_versions(source))
+# The package index generated CI installs scaffold from (its CI variable of the same name).
+INDEX_ENV = "SCAFFOLD_INDEX_URL"
+
+
+def latest_version(source: str, distribution: str | None = None) -> Version:
+    """The latest version of a template source (a network call for a remote one).
+
+    For the embedded template with `distribution` given and `SCAFFOLD_INDEX_URL` set (as
+    generated CI sets it), the newest release of that distribution on the index counts
+    too: a scaffold installed at the repository's own pinned version knows only itself.
+    """
+    versions = list(available_versions(source))
+    index = os.environ.get(INDEX_ENV, "").strip()
+    if source == EMBEDDED_SOURCE and distribution and index:
+        versions += published_versions(index, distribution)
+    return latest(versions)
+
+
+def published_versions(index_url: str, distribution: str) -> list[Version]:
+    """Versions of `distribution` on a simple package index (PEP 503: a link per file)."""
+    url = f"{index_url.rstrip('/')}/{canonicalize_name(distribution)}/"
+    try:
+        with urllib.request.urlopen(url, timeout=15) as response:  # noqa: S310 - the platform's index
+            page = response.read().decode("utf-8", "replace")
+    except (OSError, ValueError) as error:
+        raise ScaffoldError(f"cannot list {distribution} on {index_url}: {error}") from error
+    found: set[Version] = set()
+    for name in re.findall(r"<a\b[^>]*>\s*([^<\s]+)\s*</a>", page):
+        try:
+            if name.endswith(".whl"):
+                found.add(parse_wheel_filename(name)[1])
+            else:
+                found.add(parse_sdist_filename(name)[1])
+        except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+            continue
+    if not found:
+        raise ScaffoldError(f"{index_url} lists no release of {distribution}")
+    return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -122,10 +164,10 @@ class Standing:
         return self.latest > self.current
 
 
-def standing(path: Path) -> Standing:
+def standing(path: Path, distribution: str | None = None) -> Standing:
     """The recorded and the latest template version of the project containing `path`."""
     recorded = read_answers(repo_root(path))
-    return Standing(recorded.version, latest_version(recorded.source))
+    return Standing(recorded.version, latest_version(recorded.source, distribution))
 
 
 def changelog_between(changelog: str, current: Version, target: Version) -> str:
