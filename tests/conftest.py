@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -47,6 +48,20 @@ def run_scaffold(*args: str, cwd: Path | None = None, env: dict[str, str] | None
 
 
 Scaffold = Callable[..., Run]
+
+
+def run_in_process(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
+    """The CLI called in this process (click's runner): for error paths, where a subprocess
+    proves nothing more than the same entry point, exit codes and streams do."""
+    from click.testing import CliRunner
+
+    from scaffold.cli import main
+
+    with contextlib.chdir(cwd or Path.cwd()):
+        result = CliRunner().invoke(main, list(args), env={"COLUMNS": "200", **(env or {})}, input="")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Run(result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture

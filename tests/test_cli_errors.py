@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Scaffold
+from conftest import Scaffold, run_in_process
 
 LONG_SLUG = "a" * 70
+
+
+@pytest.fixture
+def scaffold() -> Scaffold:
+    """In process: these tests check exit codes, messages and what is left on disk."""
+    return run_in_process
 
 
 def _tree(folder: Path) -> set[str]:
