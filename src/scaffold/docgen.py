@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from .errors import AnswerError
 from .explain import Repo
 from .template.answers import Question
 from .template.guide import OWNER_MEANING, Guide, group_titles
@@ -193,6 +194,48 @@ def files_page() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _files_with(**changed: str) -> set[str]:
+    """The files of a repo with every default answer but `changed`."""
+    from .template.render import questionnaire_for
+
+    answers = questionnaire_for(_template(), Path("my-service")).resolve(changed)
+    return set(Repo(Path("my-service"), answers, "", "", _guide(), embedded_template_dir()).template_files())
+
+
+def variants_page() -> str:
+    """For each answer that changes which files exist, the files that come and go with it."""
+    lines = [
+        "# Files by variant",
+        "",
+        GENERATED,
+        "",
+        "Which files a repo has depends on a few answers. For each of them (the others left",
+        "at their defaults) the files that are not in every variant: an online repo has no",
+        "`score.py`, a batch repo no API, a GitHub repo no `.gitlab-ci.yml`. Every other file",
+        "of [Generated files](files.md) is in every variant; `scaffold explain` says why each exists.",
+    ]
+    for question in _questions():
+        if not question.choices or question.name in {"python_version", "license"}:
+            continue
+        files: dict[str, set[str]] = {}
+        for value in question.choices.values():
+            try:
+                files[value] = _files_with(**{question.name: value})
+            except AnswerError:  # valid only with another answer changed too (mlflow)
+                continue
+        values = list(files)
+        sets = list(files.values())
+        varying = sorted(set[str]().union(*sets) - sets[0].intersection(*sets[1:]))
+        if not varying:
+            continue
+        lines += ["", f"## `{question.name}`", "", "| File | " + " | ".join(f"`{v}`" for v in values) + " |"]
+        lines.append("| --- |" + " :-: |" * len(values))
+        for path in varying:
+            marks = " | ".join("yes" if path in files[value] else "" for value in values)
+            lines.append(f"| `{path}` | {marks} |")
+    return "\n".join(lines) + "\n"
+
+
 def checks_page(plugins: bool = False) -> str:
     """docs/checks.md: every check with its id, family, tier, prerequisites, why, fix and files.
 
@@ -287,6 +330,7 @@ PAGES: dict[str, Callable[[], str]] = {
     "scorecards.md": scorecards_page,
     "reference/options.md": options_page,
     "reference/files.md": files_page,
+    "reference/variants.md": variants_page,
     "reference/cli.md": cli_page,
 }
 
