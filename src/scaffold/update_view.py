@@ -80,5 +80,5 @@ def standing_text(standing: Standing, fmt: str) -> str:
         )
     if standing.behind:
         latest = f"latest is v{standing.latest}"
-        return f"behind: on template v{standing.current}, {latest} (run `scaffold update`)"
+        return f"behind: on template v{standing.current}, {latest} ({standing.next_step})"
     return f"up to date: template v{standing.current}"

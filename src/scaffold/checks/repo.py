@@ -57,7 +57,7 @@ class GP102(Repo):
     @staticmethod
     def check(root: Path) -> Outcome:
         from .. import DISTRIBUTION
-        from ..template.versions import latest_version, read_answers
+        from ..template.versions import latest_version, next_step, read_answers
 
         recorded = read_answers(root)
         try:
@@ -65,9 +65,9 @@ class GP102(Repo):
         except ScaffoldError as error:
             return "skip", [Evidence(".copier-answers.yml", None, str(error))]
         if newest > recorded.version:
-            return "fail", [
-                Evidence(".copier-answers.yml", None, f"on v{recorded.version}, latest is v{newest}")
-            ]
+            step = next_step(recorded.source, newest, DISTRIBUTION)
+            message = f"on v{recorded.version}, latest is v{newest} ({step})"
+            return "fail", [Evidence(".copier-answers.yml", None, message)]
         return "pass", []
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +98,9 @@ def latest(versions: Iterable[Version]) -> Version:
     """The version `update` moves to by default, chosen the way Copier does.
 
     Prereleases (v0.4.0rc1) count only when a template has no final release at all, so
-    `check`, `check-update`, `update` and `fleet` agree on what "latest" means.
+    `check`, `check-update`, `update` and `fleet` agree on what "latest" means (for the
+    embedded template, `check` and `check-update` also see newer scaffold releases on the
+    platform's index; `update` and `fleet` move to what the installed scaffold carries).
     """
     offered = list(versions)
     if not offered:
@@ -130,15 +135,29 @@ def latest_version(source: str, distribution: str | None = None) -> Version:
 
 
 def published_versions(index_url: str, distribution: str) -> list[Version]:
-    """Versions of `distribution` on a simple package index (PEP 503: a link per file)."""
-    url = f"{index_url.rstrip('/')}/{canonicalize_name(distribution)}/"
+    """Versions of `distribution` on a simple package index (PEP 503: a link per file).
+
+    Yanked files (`data-yanked`, PEP 592) do not count: pip does not install them either.
+    Credentials in the URL (`https://user:token@host/...`, as pip takes them) are sent as
+    HTTP basic auth and never appear in a message.
+    """
+    parts = urllib.parse.urlsplit(index_url.rstrip("/"))
+    shown = parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()  # no credentials
+    url = f"{shown}/{canonicalize_name(distribution)}/"
+    request = urllib.request.Request(url, headers={"Accept": "text/html"})
+    if parts.username:
+        user = urllib.parse.unquote(parts.username)
+        secret = urllib.parse.unquote(parts.password or "")
+        token = base64.b64encode(f"{user}:{secret}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
     try:
-        with urllib.request.urlopen(url, timeout=15) as response:  # noqa: S310 - the platform's index
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - the platform's index
             page = response.read().decode("utf-8", "replace")
     except (OSError, ValueError) as error:
-        raise ScaffoldError(f"cannot list {distribution} on {index_url}: {error}") from error
+        reason = getattr(error, "reason", None) or getattr(error, "code", None) or type(error).__name__
+        raise ScaffoldError(f"cannot list {distribution} on {shown}: {reason}") from None
     found: set[Version] = set()
-    for name in re.findall(r"<a\b[^>]*>\s*([^<\s]+)\s*</a>", page):
+    for name in _SimplePage.file_names(page):
         try:
             if name.endswith(".whl"):
                 found.add(parse_wheel_filename(name)[1])
@@ -147,8 +166,35 @@ def published_versions(index_url: str, distribution: str) -> list[Version]:
         except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
             continue
     if not found:
-        raise ScaffoldError(f"{index_url} lists no release of {distribution}")
+        raise ScaffoldError(f"{shown} lists no release of {distribution}")
     return sorted(found)
+
+
+class _SimplePage(HTMLParser):
+    """The file names (anchor texts) of a PEP 503 page, yanked ones left out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+        self._yanked: bool | None = None  # inside an anchor: whether it is yanked
+
+    @classmethod
+    def file_names(cls, page: str) -> list[str]:
+        parser = cls()
+        parser.feed(page)
+        return parser.names
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._yanked = any(name == "data-yanked" for name, _ in attrs)
+
+    def handle_data(self, data: str) -> None:
+        if self._yanked is False and data.strip():
+            self.names.append(data.strip())
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._yanked = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +203,7 @@ class Standing:
 
     current: Version
     latest: Version
+    next_step: str = "run `scaffold update`"
 
     @property
     def behind(self) -> bool:
@@ -167,7 +214,16 @@ class Standing:
 def standing(path: Path, distribution: str | None = None) -> Standing:
     """The recorded and the latest template version of the project containing `path`."""
     recorded = read_answers(repo_root(path))
-    return Standing(recorded.version, latest_version(recorded.source, distribution))
+    newest = latest_version(recorded.source, distribution)
+    return Standing(recorded.version, newest, next_step(recorded.source, newest, distribution))
+
+
+def next_step(source: str, newest: Version, distribution: str | None) -> str:
+    """How a project reaches `newest`: `scaffold update`, or for the embedded template a
+    newer scaffold first (the installed one carries only its own template version)."""
+    if source == EMBEDDED_SOURCE and distribution and newest > latest(available_versions(source)):
+        return f"install {distribution}=={newest}, then run `scaffold update`"
+    return "run `scaffold update`"
 
 
 def changelog_between(changelog: str, current: Version, target: Version) -> str:
