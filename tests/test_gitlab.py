@@ -123,8 +123,9 @@ def test_pipeline_installs_exactly_our_own_distribution(project: Path) -> None:
     assert installs and all('--index-url "$SCAFFOLD_INDEX_URL"' in line for line in installs)
     # No public fallback: each install is preceded by a guard that stops without the index.
     assert pipeline["variables"]["SCAFFOLD_INDEX_URL"] == ""
-    for line in installs:
-        guard = scripts[scripts.index(line) - 1]
+    jobs = [job["script"] for job in pipeline.values() if isinstance(job, dict) and "script" in job]
+    for script in (s for s in jobs if any(line in installs for line in s)):
+        guard = script[0]  # first: a job without the index stops before any other work
         assert guard.startswith('test -n "$SCAFFOLD_INDEX_URL"'), guard
         stopped = subprocess.run(["bash", "-c", guard], env={}, capture_output=True, text=True, check=False)
         assert stopped.returncode == 1 and "set the CI/CD variable SCAFFOLD_INDEX_URL" in stopped.stdout

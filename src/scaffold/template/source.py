@@ -54,8 +54,9 @@ def embedded_template_copy() -> Iterator[Path]:
     In a source checkout the template lives inside a git repository, and Copier would
     version it by `git describe`; copying it out makes an editable install behave like
     the wheel: the template version is the one in copier.yml. Files are hard-linked where
-    the file system allows (the copy is only read, and `includes/` holds 5.7 MB of
-    dependency locks); Copier refuses symbolic links that lead out of the template.
+    the file system allows (`includes/` holds 5.7 MB of dependency locks; Copier refuses
+    symbolic links that lead out of the template): the copy is only ever read, never
+    written, since a write through a link would change the installed template.
     """
     source = embedded_template_dir()
     with tempfile.TemporaryDirectory(prefix="scaffold-template-") as tmp:
@@ -66,6 +67,10 @@ def embedded_template_copy() -> Iterator[Path]:
                 shutil.copy2(source / name, target / name)
         for folder in ("template", "includes"):
             shutil.copytree(source / folder, target / folder, copy_function=_link_or_copy)
+        # Folders writable by us whatever the installed ones are (a read-only site-packages):
+        # else the cleanup, failing to unlink, would chmod the linked (installed) files.
+        for copied in (target, *(path for path in target.rglob("*") if path.is_dir())):
+            copied.chmod(0o700)
         yield target
 
 
