@@ -75,7 +75,7 @@ def test_failure_while_committing_restores_the_repo(project: Path, monkeypatch: 
             raise ScaffoldError("disk full")
         return real_git(cwd, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(change, "out", lambda cwd, *a: failing_git(cwd, *a).stdout.strip())
+    monkeypatch.setattr(change, "git_output", lambda cwd, *a: failing_git(cwd, *a).stdout.strip())
     with pytest.raises(ScaffoldError, match="disk full"):
         updating.apply(prepared, _request(project, in_place=True))
     assert snapshot(project) == before

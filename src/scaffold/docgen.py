@@ -296,6 +296,11 @@ def cli_page() -> str:
     lines = ["# Command line", "", GENERATED, ""]
 
     def walk(command: click.Command, path: list[str]) -> None:
+        # click caches a command's help option from the first context that asked for it;
+        # an earlier call in this process (a test calling the CLI in process) must not
+        # decide the page, so each command's help option is made from this context.
+        if hasattr(command, "_help_option"):
+            command._help_option = None
         with click.Context(command, info_name=" ".join(path), terminal_width=100) as ctx:
             lines.extend([f"## `{' '.join(path)}`", "", "```text", command.get_help(ctx), "```", ""])
             if isinstance(command, click.Group):  # the commands are imported on demand
