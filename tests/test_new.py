@@ -45,6 +45,19 @@ def test_default_project_is_a_committed_git_repo(default_project: Path) -> None:
         [*GIT, "branch", "--show-current"], cwd=default_project, capture_output=True, text=True, check=True
     )
     assert branch.stdout.strip() == "main"
+    # The render is stored as one pack (a loose object and folder per file is ~4x slower to
+    # write), and the repository is sound.
+    objects = subprocess.run(
+        [*GIT, "count-objects", "-v"], cwd=default_project, capture_output=True, text=True, check=True
+    ).stdout
+    counts = dict(line.split(": ") for line in objects.splitlines())
+    tracked = subprocess.run(
+        [*GIT, "ls-files"], cwd=default_project, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert int(counts["in-pack"]) >= len(tracked) > 50
+    subprocess.run(
+        [*GIT, "fsck", "--strict", "--no-dangling"], cwd=default_project, check=True, capture_output=True
+    )
 
 
 def test_answers_file_records_source_version_and_answers(default_project: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from ..gitutil import git, git_env
+from ..gitutil import PACKED_ADD, git, git_env
 
 PRISTINE_BRANCH = "scaffold/pristine"
 
@@ -20,7 +20,18 @@ def store_render(root: Path, rendered: Path, parent: str | None, message: str) -
     with tempfile.TemporaryDirectory(prefix="scaffold-index-") as tmp:
         env = {**git_env(root), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         # --sparse: a sparse checkout's cone must not hide part of the render from the commit.
-        git(root, "--work-tree", str(rendered), "add", "--all", "--force", "--sparse", ".", env=env)
+        git(
+            root,
+            *PACKED_ADD,
+            "--work-tree",
+            str(rendered),
+            "add",
+            "--all",
+            "--force",
+            "--sparse",
+            ".",
+            env=env,
+        )
         tree = git(root, "write-tree", env=env).stdout.strip()
         parents = ["-p", parent] if parent else []
         return git(root, "commit-tree", tree, *parents, "-m", message, env=env).stdout.strip()

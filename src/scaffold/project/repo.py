@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ScaffoldError
-from ..gitutil import git, git_env, git_output, paths
+from ..gitutil import PACKED_ADD, git, git_env, git_output, paths
 from .changes import changed
 from .guard import current_branch, exclusive, obstructions, repo_root, require_clean
 from .journal import refuse_unfinished
@@ -40,7 +40,7 @@ class Project:
             raise ScaffoldError("git is not installed; install it or pass --no-git")
         git(folder, "init", "--quiet", "--initial-branch=main")
         env = git_env(folder)  # probed once, not per command
-        git(folder, "add", "--all", env=env)
+        git(folder, *PACKED_ADD, "add", "--all", env=env)
         git(folder, "commit", "--quiet", "--no-verify", "--message", message, env=env)
         git(folder, "branch", PRISTINE_BRANCH, env=env)
         return cls(folder)
