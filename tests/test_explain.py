@@ -195,7 +195,7 @@ def test_explain_reads_the_guide_of_the_recorded_template_version(tmp_path: Path
 
 
 def test_every_preset_is_a_valid_set_of_answers(tmp_path: Path) -> None:
-    from scaffold.template.render import questionnaire_for
+    from scaffold.template.answers import questionnaire_for
     from scaffold.template.source import EMBEDDED_SOURCE, Template
 
     assert GUIDE is not None
@@ -212,3 +212,42 @@ def test_a_question_in_two_wizard_groups_is_refused(tmp_path: Path) -> None:
     (tmp_path / "guide.yml").write_text(doubled)
     with pytest.raises(ScaffoldError, match="question 'owner_team' is in more than one question group"):
         load_guide(tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["online", "batch"])
+def test_paths_follow_copiers_rules(tmp_path: Path, kind: str) -> None:
+    """Each rule explain's path mapping follows gives the files a real Copier render writes:
+    a subdirectory, the suffix (and the plain sibling it shadows), a hidden value derived
+    from an answer deciding a name, a part rendered empty, `_exclude` on rendered paths."""
+    from copier import run_copy
+
+    from scaffold.template.paths import generated_paths
+    from scaffold.template.source import Template
+
+    template = tmp_path / "template"
+    files = {
+        "copier.yml": (
+            "_subdirectory: t\n_templates_suffix: .jinja\n_exclude: ['*.log', 'skip-*']\n"
+            "kind: {type: str, default: online, choices: [online, batch]}\n"
+            "has_api: {type: bool, default: \"{{ kind == 'online' }}\", when: false}\n"
+            "name: {type: str, default: svc}\n"
+        ),
+        "t/{{name}}/{% if has_api %}api.py{% endif %}.jinja": "# {{ kind }}\n",
+        "t/{{name}}/job.py": "# plain, shadowed\n",
+        "t/{{name}}/job.py.jinja": "# {{ name }}\n",
+        "t/{% if not has_api %}batch{% endif %}/run.sh": "#!/bin/sh\n",
+        "t/notes.log": "excluded\n",
+        "t/skip-{{ name }}.txt": "excluded after rendering\n",
+        "t/{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers|to_nice_yaml }}",
+        "t/README.md": "# readme\n",
+    }
+    for name, text in files.items():
+        (template / name).parent.mkdir(parents=True, exist_ok=True)
+        (template / name).write_text(text)
+    rendered = tmp_path / "out"
+    run_copy(str(template), rendered, data={"kind": kind}, defaults=True, quiet=True, unsafe=True)
+    written = sorted(p.relative_to(rendered).as_posix() for p in rendered.rglob("*") if p.is_file())
+    mapped = generated_paths(Template(template, str(template)), {"kind": kind, "name": "svc"}, rendered)
+    assert sorted(mapped) == written
+    assert ("svc/api.py" in mapped) == (kind == "online")
+    assert mapped["svc/job.py"].name == "job.py.jinja"

@@ -239,8 +239,7 @@ def test_a_choice_earlier_answers_rule_out_is_greyed_out(
     import questionary
     from rich.console import Console
 
-    from scaffold.template.answers import Question
-    from scaffold.template.render import questionnaire_for
+    from scaffold.template.answers import Question, questionnaire_for
     from scaffold.template.source import EMBEDDED_SOURCE, Template
     from scaffold.wizard import Wizard
 

@@ -32,8 +32,8 @@ from .gitutil import git, git_output, paths
 from .infer import Inferred, infer
 from .project import PRISTINE_BRANCH, Project, changing
 from .project.changes import unmerged
-from .template.answers import Asker
-from .template.render import questionnaire_for, render
+from .template.answers import Asker, questionnaire_for
+from .template.render import render
 from .template.source import ANSWERS_FILE, Template, template_source
 
 ADOPT_BRANCH = "scaffold/adopt"

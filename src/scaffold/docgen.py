@@ -53,7 +53,7 @@ def _questions() -> list[Question]:
 
 def _defaults() -> dict[str, Any]:
     """Answers of a repo named `my-service` with every default (the docs' example)."""
-    from .template.render import questionnaire_for
+    from .template.answers import questionnaire_for
 
     return questionnaire_for(_template(), Path("my-service")).resolve({})
 
@@ -196,7 +196,7 @@ def files_page() -> str:
 
 def _files_with(**changed: str) -> set[str]:
     """The files of a repo with every default answer but `changed`."""
-    from .template.render import questionnaire_for
+    from .template.answers import questionnaire_for
 
     answers = questionnaire_for(_template(), Path("my-service")).resolve(changed)
     return set(Repo(Path("my-service"), answers, "", "", _guide(), embedded_template_dir()).template_files())

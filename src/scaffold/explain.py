@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import ScaffoldError
 from .gitutil import git
 from .leftovers import GENERATED_DIRS
 from .template.guide import Explainer, FileEntry, Guide
-from .template.source import ANSWERS_FILE, EMBEDDED_SOURCE, read_config
+from .template.paths import generated_paths
+from .template.source import ANSWERS_FILE, EMBEDDED_SOURCE, Template
 from .template.versions import read_answers
 
 _RAW = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}", re.S)
@@ -71,33 +70,18 @@ class Repo:
         return sorted(found)
 
     @cached_property
+    def template(self) -> Template:
+        """The template version the repo records (copier.yml read once per repo)."""
+        return Template(self.template_dir, self.source)
+
+    @property
     def config(self) -> dict[str, object]:
-        """The template's copier.yml (read once per repo)."""
-        return read_config(self.template_dir)
+        """The template's copier.yml."""
+        return self.template.config
 
     def template_files(self) -> dict[str, Path]:
         """Generated path → the template file that produces it, for these answers."""
-        config = self.config
-        base = self.template_dir / str(config.get("_subdirectory") or "")
-        suffix = str(config.get("_templates_suffix", ".jinja"))
-        env = SandboxedEnvironment()
-        context = {**self.answers, "_copier_conf": {"answers_file": ANSWERS_FILE}}
-        mapping: dict[str, Path] = {}
-        for source in sorted(base.rglob("*")):
-            if not source.is_file():
-                continue
-            parts = []
-            try:
-                for part in source.relative_to(base).parts:
-                    parts.append(env.from_string(part).render(**context))
-            except TemplateError:
-                continue  # a path depending on answers this repo lacks is not produced for it
-            if parts and parts[-1].endswith(suffix) and source.name.endswith(suffix):
-                parts[-1] = parts[-1].removesuffix(suffix)
-            if any(part in {"", "."} for part in parts):
-                continue  # excluded for these answers (a conditional name rendered empty)
-            mapping["/".join(parts)] = source
-        return mapping
+        return generated_paths(self.template, self.answers, self.root)
 
     def answers_shaping(self, template_file: Path) -> dict[str, Any]:
         """The answers the template file's Jinja (and what it imports) or its path mention."""

@@ -16,8 +16,13 @@ from typing import Any
 
 import yaml
 from jinja2 import Environment
+from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import AnswerError, ScaffoldError
+from .source import Template
+
+# What Copier's own Jinja environment loads, so validators render the same way here.
+_COPIER_EXTENSIONS = ["jinja2_ansible_filters.AnsibleCoreFiltersExtension"]
 
 
 @dataclass(frozen=True)
@@ -111,12 +116,14 @@ class Questionnaire:
         """Names of all questions, hidden ones included."""
         return [question.name for question in self.questions]
 
-    def _render(self, value: Any, context: Mapping[str, Any]) -> Any:
+    def render_value(self, value: Any, context: Mapping[str, Any]) -> Any:
+        """`value` rendered with `context` when it is a template string; anything else as is."""
         if not isinstance(value, str) or ("{{" not in value and "{%" not in value):
             return value
         return self.jinja.from_string(value).render(**context)
 
-    def _base_context(self) -> dict[str, Any]:
+    def base_context(self) -> dict[str, Any]:
+        """What Copier's context holds before any answer: its settings and the folder name."""
         conf = {"dst_path": PurePath(self.dst_path), "sep": "/", "answers_file": ".copier-answers.yml"}
         return {"_copier_conf": conf, "_folder_name": self.dst_path.name}
 
@@ -126,7 +133,7 @@ class Questionnaire:
             allowed = ", ".join(repr(choice) for choice in question.choices.values())
             return f"must be one of {allowed}"
         if question.validator:
-            message = str(self._render(question.validator, {**context, question.name: value}))
+            message = str(self.render_value(question.validator, {**context, question.name: value}))
             return message.strip() or None
         return None
 
@@ -141,7 +148,7 @@ class Questionnaire:
 
     def render_text(self, text: str, context: Mapping[str, Any]) -> str:
         """A template string (e.g. `_message_after_copy`) rendered as Copier would."""
-        return str(self._render(text, context))
+        return str(self.render_value(text, context))
 
     def resolve_context(
         self, provided: Mapping[str, Any], ask: Asker | None = None
@@ -153,11 +160,11 @@ class Questionnaire:
                 f"unknown answer {unknown[0]!r}; this template asks: "
                 + ", ".join(q.name for q in self.questions if q.when is not False)
             )
-        context = self._base_context()
+        context = self.base_context()
         answers: dict[str, Any] = {}
         for question in self.questions:
-            visible = _truthy(self._render(question.when, context))
-            default = self._render(question.default, context)
+            visible = _truthy(self.render_value(question.when, context))
+            default = self.render_value(question.default, context)
             if default is not None:
                 default = cast(question, default)
             if not visible:
@@ -214,3 +221,16 @@ def parse_data(pairs: list[str], data_file: Path | None) -> dict[str, Any]:
             raise ScaffoldError(f"--data expects KEY=VALUE, got {pair!r}")
         data[key.strip()] = value
     return data
+
+
+def questionnaire_for(source: Template, named_after: Path) -> Questionnaire:
+    """The template's questions with a Jinja environment configured as Copier's."""
+    try:
+        config = source.config
+    except ScaffoldError as error:
+        raise ScaffoldError(f"cannot load template {source.record}: {error}") from error
+    envops = config.get("_envops") if isinstance(config.get("_envops"), dict) else {}
+    extensions = [*_COPIER_EXTENSIONS, *(config.get("_jinja_extensions") or [])]  # type: ignore[misc]
+    jinja = SandboxedEnvironment(extensions=extensions, **envops)  # type: ignore[arg-type]
+    questions = {key: value for key, value in config.items() if not key.startswith("_")}
+    return Questionnaire(questions, jinja, named_after)

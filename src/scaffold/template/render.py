@@ -18,15 +18,12 @@ from typing import Any
 from copier import run_copy
 from copier.errors import CopierError
 from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 
-from .answers import Asker, Questionnaire
+from .answers import Asker, questionnaire_for
 from ..errors import AnswerError, ScaffoldError
 from .source import ANSWERS_FILE, Template
 
 _COPIER_VALIDATION = re.compile(r"Validation error for question '(?P<name>[^']+)': (?P<rule>.*)", re.S)
-# What Copier's own Jinja environment loads, so validators render the same way here.
-_COPIER_EXTENSIONS = ["jinja2_ansible_filters.AnsibleCoreFiltersExtension"]
 
 
 @dataclass(frozen=True)
@@ -60,19 +57,6 @@ def _record_source(project: Path, source: str) -> None:
     if count != 1:
         raise ScaffoldError(f"the template's {ANSWERS_FILE} has no single _src_path entry")
     path.write_text(updated)
-
-
-def questionnaire_for(source: Template, named_after: Path) -> Questionnaire:
-    """The template's questions with a Jinja environment configured as Copier's."""
-    try:
-        config = source.config
-    except ScaffoldError as error:
-        raise ScaffoldError(f"cannot load template {source.record}: {error}") from error
-    envops = config.get("_envops") if isinstance(config.get("_envops"), dict) else {}
-    extensions = [*_COPIER_EXTENSIONS, *(config.get("_jinja_extensions") or [])]  # type: ignore[misc]
-    jinja = SandboxedEnvironment(extensions=extensions, **envops)  # type: ignore[arg-type]
-    questions = {key: value for key, value in config.items() if not key.startswith("_")}
-    return Questionnaire(questions, jinja, named_after)
 
 
 def render(
