@@ -152,3 +152,16 @@ def test_every_job_has_the_tools_and_credentials_it_calls(project: Path) -> None
     }
     images = [job.get("image") for job in pipeline.values() if isinstance(job, dict)]
     assert not any("bitnami/" in str(image) for image in images), "Bitnami's versioned tags are gone"
+
+
+def test_production_waits_for_a_written_model_card(project: Path, tmp_path: Path) -> None:
+    """The first line of the production job refuses the placeholder card, as on GitHub."""
+    script = _pipeline(project)["deploy-production"]["script"][0]
+    (tmp_path / "docs").mkdir()
+    card = tmp_path / "docs" / "model-card.md"
+    card.write_text((project / "docs" / "model-card.md").read_text())
+    refused = subprocess.run(["sh", "-ec", script], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert refused.returncode == 1 and "nox -s model_card" in refused.stdout
+    card.write_text("# Model card: svc 1.0.0\n\nRegression of ...\n")
+    assert subprocess.run(["sh", "-ec", script], cwd=tmp_path, check=False).returncode == 0
+    assert "model-card.md" not in str(_pipeline(project)["deploy-staging"]["script"])

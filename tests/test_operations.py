@@ -417,3 +417,29 @@ def test_registry_settings_reach_the_pod(tmp_path: Path) -> None:
     default = render(tmp_path / "plain", "project_name=svc")
     with helm_python.Chart.load(default / "deploy/helm/svc") as chart, pytest.raises(helm_python.HelmError):
         chart.validate_schema({"config": {"modelUri": "models:/svc@champion"}})  # no registry here
+
+
+def _guard_outcome(script: str, card: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run a CI guard line with bash (as both runners do) in a folder holding `card`."""
+    (tmp_path / "docs").mkdir(exist_ok=True)
+    (tmp_path / "docs" / "model-card.md").write_text(card)
+    return subprocess.run(["bash", "-ec", script], cwd=tmp_path, capture_output=True, text=True, check=False)
+
+
+def test_production_waits_for_a_written_model_card(project: Path, tmp_path: Path) -> None:
+    """The generated repo's placeholder card stops the production job (one line naming the
+    fix) before it touches the cluster; a written card lets it pass. Staging is not gated."""
+    deploy = yaml.safe_load((project / ".github/workflows/deploy.yml").read_text())
+    steps = deploy["jobs"]["production"]["steps"]
+    guards = [index for index, step in enumerate(steps) if "model-card.md" in step.get("run", "")]
+    assert len(guards) == 1
+    cluster = [index for index, step in enumerate(steps) if "helm upgrade" in step.get("run", "")]
+    assert guards[0] < cluster[0], "the guard runs before anything reaches production"
+    assert not any("model-card.md" in step.get("run", "") for step in deploy["jobs"]["staging"]["steps"])
+    script = steps[guards[0]]["run"]
+    placeholder = (project / "docs" / "model-card.md").read_text()
+    refused = _guard_outcome(script, placeholder, tmp_path)
+    assert refused.returncode == 1
+    assert refused.stdout.startswith("::error file=docs/model-card.md::") and "nox -s model_card" in refused.stdout
+    written = "# Model card: demo-svc 1.0.0\n\nBinary classifier of ... trained on ...\n"
+    assert _guard_outcome(script, written, tmp_path).returncode == 0
