@@ -440,6 +440,7 @@ def test_production_waits_for_a_written_model_card(project: Path, tmp_path: Path
     placeholder = (project / "docs" / "model-card.md").read_text()
     refused = _guard_outcome(script, placeholder, tmp_path)
     assert refused.returncode == 1
-    assert refused.stdout.startswith("::error file=docs/model-card.md::") and "nox -s model_card" in refused.stdout
+    assert refused.stdout.startswith("::error file=docs/model-card.md::")
+    assert "nox -s model_card" in refused.stdout
     written = "# Model card: demo-svc 1.0.0\n\nBinary classifier of ... trained on ...\n"
     assert _guard_outcome(script, written, tmp_path).returncode == 0
