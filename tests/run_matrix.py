@@ -58,7 +58,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.covering:
         sys.path.insert(0, str(ROOT / "tests"))
-        from test_generated import VARIANTS
+        from support import VARIANTS
 
         answers = [dict(p.split("=", 1) for p in data) for data in VARIANTS.values()]
         combos = [{**matrix.defaults(given), **given} for given in answers]

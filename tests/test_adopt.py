@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from conftest import GIT_AS_TEST, Scaffold
+from support import GIT_AS_TEST, Scaffold
 
 pytest.importorskip("cookiecutter")
 pytestmark = pytest.mark.xdist_group("adopt")

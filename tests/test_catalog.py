@@ -15,9 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from conftest import ROOT, _bump, _git, release, render, run_node, run_scaffold, start_template_repo
-from test_generated import VARIANTS
+from support import ROOT, VARIANTS, bump, git, release, render, run_node, run_scaffold, start_template_repo
 
 VALIDATOR = ROOT / "tests" / "backstage_validate.cjs"
 VERSION = str(yaml.safe_load((ROOT / "copier.yml").read_text())["scaffold_version"]["default"])
@@ -141,7 +139,7 @@ def test_the_docs_site_lists_every_document(variant: Path) -> None:
 def test_template_version_annotation_moves_with_an_update(tmp_path_factory: pytest.TempPathFactory) -> None:
     """`scaffold update` to a newer template version moves the annotation, with no conflict."""
     template = start_template_repo(tmp_path_factory)
-    _bump(template, "0.2.0")
+    bump(template, "0.2.0")
     changelog = template / "CHANGELOG.md"
     changelog.write_text(changelog.read_text() + "\n## [0.2.0] - 2026-12-01\n\n- A new version.\n")
     release(template, "0.2.0")
@@ -155,7 +153,7 @@ def test_template_version_annotation_moves_with_an_update(tmp_path_factory: pyte
 
     updated = run_scaffold("update", str(project), "--trust", "--to", "v0.2.0")
     assert updated.code == 0, updated.stdout + updated.stderr
-    assert _git(project, "ls-files", "--unmerged") == ""
-    assert _git(project, "status", "--porcelain") == ""
+    assert git(project, "ls-files", "--unmerged") == ""
+    assert git(project, "status", "--porcelain") == ""
     assert _entity(project)["metadata"]["annotations"]["scaffold.dev/template-version"] == "0.2.0"
     assert _answers(project)["_commit"] == "v0.2.0"

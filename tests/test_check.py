@@ -15,10 +15,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from support import ROOT, Scaffold, render, run_scaffold, tool
 
 from scaffold.checks.report import report_schema
-
-from conftest import ROOT, Scaffold, render, run_scaffold, tool
 
 DOCS_SITE = "https://platform.example.org/scaffold"
 SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"  # OASIS SARIF 2.1.0 (errata 01)

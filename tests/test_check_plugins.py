@@ -14,8 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from conftest import ROOT
+from support import ROOT
 
 PLUGIN = '''
 """ACME's own golden-path checks."""

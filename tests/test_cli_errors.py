@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from conftest import Scaffold, run_in_process
+from support import Scaffold, run_in_process
 
 LONG_SLUG = "a" * 70
 

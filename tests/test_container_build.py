@@ -25,8 +25,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
-from conftest import free_port, post_json, render, wait_for
+from support import free_port, post_json, render, wait_for
 
 STAND_IN = "localhost/python-standin:3.11"
 MISSING = [tool for tool in ("podman", "runc", "debootstrap") if shutil.which(tool) is None]

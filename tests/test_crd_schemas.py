@@ -26,9 +26,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from conftest import MONITOR_KINDS, ROOT, chart_manifests, node_env, render, run_node
-from test_generated import VARIANTS
+from support import MONITOR_KINDS, ROOT, VARIANTS, chart_manifests, node_env, render, run_node
 
 VALIDATOR = ROOT / "tests" / "crd_validate.cjs"
 KUBE_VERSION = "1.30.0"

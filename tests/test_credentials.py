@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from conftest import assert_checkov_passes, helm_render, render
+from support import assert_checkov_passes, helm_render, render
 
 helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
 

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import ROOT
 
 from scaffold import docgen
-
-from conftest import ROOT
 
 
 @pytest.mark.parametrize("page", sorted(docgen.PAGES))

@@ -17,11 +17,10 @@ from typing import Any
 
 import pytest
 import yaml
-
-from conftest import free_port as _free_port
-from conftest import get_json as _get
-from conftest import post_json, render, tool, trained
-from conftest import wait_for as _wait
+from support import free_port as _free_port
+from support import get_json as _get
+from support import post_json, render, tool, trained
+from support import wait_for as _wait
 
 
 @pytest.fixture(scope="module")

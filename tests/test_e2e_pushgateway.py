@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from conftest import get_json, render, start_server, tool, trained, wait_for
+from support import get_json, render, start_server, tool, trained, wait_for
 
 
 def _query(prometheus: str, promql: str) -> list[dict[str, Any]]:

@@ -9,14 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import GIT_AS_TEST, ROOT, VARIANTS, copy_template_source, run_scaffold
 
 from scaffold.checks import load
 from scaffold.errors import ScaffoldError
 from scaffold.explain import open_repo
 from scaffold.template.guide import load_guide
-
-from conftest import GIT_AS_TEST, ROOT, copy_template_source, run_scaffold
-from test_generated import VARIANTS
 
 GUIDE = load_guide(ROOT)
 

@@ -11,8 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from conftest import _git, run_scaffold
+from support import git, run_scaffold
 
 
 def _new(template_repo: Path, destination: Path, version: str) -> Path:
@@ -22,8 +21,8 @@ def _new(template_repo: Path, destination: Path, version: str) -> Path:
 
 
 def _commit_all(project: Path, message: str) -> None:
-    _git(project, "add", "-A")
-    _git(project, "commit", "--quiet", "-m", message)
+    git(project, "add", "-A")
+    git(project, "commit", "--quiet", "-m", message)
 
 
 @pytest.fixture(scope="module")
@@ -104,12 +103,12 @@ def test_canary_stops_at_the_first_conflict(fleet: Path, tmp_path: Path) -> None
     assert data["stopped"] is True
     assert [(Path(r["path"]).name, r["result"]) for r in data["reports"]] == [("conflicting", "conflicts")]
     clean = fleet / "team-a" / "clean"
-    assert _git(clean, "branch", "--show-current").strip() == "main", "the rest was not touched"
+    assert git(clean, "branch", "--show-current").strip() == "main", "the rest was not touched"
 
 
 def test_update_every_repository_in_parallel(fleet: Path, tmp_path: Path) -> None:
     dirty = fleet / "team-b" / "dirty"
-    before = (dirty / "README.md").read_text(), _git(dirty, "rev-parse", "HEAD")
+    before = (dirty / "README.md").read_text(), git(dirty, "rev-parse", "HEAD")
     report = tmp_path / "report.json"
     args = ["fleet", "update", str(fleet), "--to", "v0.2.0", "--jobs", "2", "--trust"]
     result = run_scaffold(*args, "--report", str(report))
@@ -124,11 +123,11 @@ def test_update_every_repository_in_parallel(fleet: Path, tmp_path: Path) -> Non
         "current": "up-to-date",
     }, outcome
     assert all(r["reason"] for name, r in outcome.items() if name in {"dirty", "broken", "conflicting"})
-    assert ((dirty / "README.md").read_text(), _git(dirty, "rev-parse", "HEAD")) == before, (
+    assert ((dirty / "README.md").read_text(), git(dirty, "rev-parse", "HEAD")) == before, (
         "dirty repo untouched"
     )
     edited = fleet / "team-a" / "edited"
-    assert _git(edited, "branch", "--show-current").strip() == "scaffold/update-v0.2.0"
+    assert git(edited, "branch", "--show-current").strip() == "scaffold/update-v0.2.0"
     assert (edited / "README.md").read_text().startswith("Team notes.")
 
 

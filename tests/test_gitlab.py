@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
+from support import assert_checkov_passes, render, run_in, tool
 
 from scaffold.checks import check_repo
-
-from conftest import assert_checkov_passes, render, run_in, tool
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 import yaml
+from support import assert_workflows_lint_clean, render, run_scaffold, tool
 
 from scaffold.checks import check_repo
-
-from conftest import assert_workflows_lint_clean, render, run_scaffold, tool
 
 # The valid combinations, each with answers that move the registry off its default.
 COMBINATIONS: dict[str, list[str]] = {

@@ -20,10 +20,9 @@ import compile_locks
 import jinja2
 import pytest
 import yaml
+from support import ROOT, render, run_scaffold
 
 from scaffold.locks import DEV_LOCK, MAIN_LOCK, check_locks, parse_lock, unsatisfied
-
-from conftest import ROOT, render, run_scaffold
 
 PROFILES = compile_locks.profiles()
 

@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from conftest import MONITOR_KINDS, helm_render, render
+from support import MONITOR_KINDS, helm_render, render
 
 pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
 

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from conftest import render
+from support import render
 
 helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
 

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import ROOT, Scaffold, copy_template_source, render, run_scaffold, snapshot
 
 from scaffold import __version__
 from scaffold.leftovers import find_leftovers
-
-from conftest import ROOT, Scaffold, copy_template_source, render
 
 GIT = ["git", "-c", "safe.directory=*"]
 
@@ -328,3 +327,34 @@ def test_parent_folders_made_by_a_concurrent_new_are_shared_not_removed(
     with pytest.raises(RuntimeError), new._staging_dir(tmp_path / "gone" / "svc"):
         raise RuntimeError("generation failed")
     assert not (tmp_path / "gone").exists()  # made by this run, removed with its failure
+
+
+def test_a_cached_render_is_what_a_fresh_render_gives(tmp_path: Path) -> None:
+    """The tests' render cache (tests/support/cli.py) hands out copies: a copy must hold
+    what `scaffold new` writes into its own folder (no file names the absolute path)."""
+    first = render(tmp_path / "a" / "twin-svc", "serving=batch")
+    copied = render(tmp_path / "b" / "twin-svc", "serving=batch")
+    fresh = tmp_path / "c" / "twin-svc"
+    assert run_scaffold("new", str(fresh), "--defaults", "--data", "serving=batch").code == 0
+    for repo in (first, copied):
+        assert snapshot(repo).keys() == snapshot(fresh).keys()
+        files = {key: value for key, value in snapshot(repo).items() if not key.startswith("@")}
+        assert files == {key: value for key, value in snapshot(fresh).items() if not key.startswith("@")}
+        branches = subprocess.run(
+            [*GIT, "branch", "--format=%(refname:short)"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert branches.split() == ["main", "scaffold/pristine"]
+    assert not any(str(fresh.parent) in text for text in _texts(fresh))
+    assert not any("scaffold-test-renders-" in text for text in _texts(copied))
+
+
+def _texts(repo: Path) -> list[str]:
+    return [
+        path.read_text(errors="replace")
+        for path in repo.rglob("*")
+        if path.is_file() and ".git" not in path.parts
+    ]

@@ -16,9 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from conftest import assert_workflows_lint_clean, render, tool
-from test_generated import VARIANTS
+from support import VARIANTS, assert_workflows_lint_clean, render, tool
 
 OPS_VARIANTS = ["defaults", "tier1-py312-mit-canary"]
 RECOMMENDED_LABELS = (

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from conftest import _bump, _git, release, run_scaffold, start_template_repo
+from support import bump, git, release, run_scaffold, start_template_repo
 
 PACKAGE = "loan_scorer"
 TEMPLATE_CHANGES = {  # file in template/ -> (text it holds at v0.1.0, text at v0.2.0)
@@ -127,7 +126,7 @@ def test_the_loan_model_learns(model_dir: Path) -> None:
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """v0.1.0: this repository's template; v0.2.0: the runtime changes above."""
     repo = start_template_repo(tmp_path_factory)
-    _bump(repo, "0.2.0")
+    bump(repo, "0.2.0")
     for name, (before, after) in TEMPLATE_CHANGES.items():
         path = repo / "template" / name
         text = path.read_text()
@@ -183,8 +182,8 @@ def test_team_contract_and_model_survive_a_runtime_update_without_conflicts(
     assert tuned != adapter.read_text()
     adapter.write_text(tuned)
     (project / "tests" / "test_loans.py").write_text(team_test)
-    _git(project, "add", "-A")
-    _git(project, "commit", "--quiet", "-m", "Serve our loan model")
+    git(project, "add", "-A")
+    git(project, "commit", "--quiet", "-m", "Serve our loan model")
     team = {
         path: (project / path).read_bytes()
         for path in ("src/loan_scorer/contract.yaml", "src/loan_scorer/adapter.py", "tests/test_loans.py")
@@ -193,8 +192,8 @@ def test_team_contract_and_model_survive_a_runtime_update_without_conflicts(
     updated = run_scaffold("update", str(project), "--to", "v0.2.0", "--in-place")
     assert updated.code == 0, updated.stdout + updated.stderr
     assert "conflict" not in updated.stdout.lower(), updated.stdout
-    assert _git(project, "status", "--porcelain") == ""
-    assert _git(project, "diff", "--name-only", "--diff-filter=U") == ""
+    assert git(project, "status", "--porcelain") == ""
+    assert git(project, "diff", "--name-only", "--diff-filter=U") == ""
     for path, content in team.items():
         assert (project / path).read_bytes() == content, f"{path} was changed by the update"
     # The template's changes arrived in the files it owns.

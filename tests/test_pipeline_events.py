@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from conftest import render
+from support import render
 
 EVENTS = {
     "pull_request": {"github.event_name": "pull_request", "github.ref": "refs/pull/7/merge"},

@@ -68,7 +68,7 @@ def onboarding_project(
     request: pytest.FixtureRequest, default_project: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """The default (online) repo, a batch scoring job and a stream consumer."""
-    from conftest import render
+    from support import render
 
     if request.param == "online":
         return default_project
@@ -82,7 +82,7 @@ def test_generated_onboarding_guide_runs_end_to_end(onboarding_project: Path, tm
 
     Its first block is the README's quickstart, so this also proves the README.
     """
-    from conftest import tool
+    from support import tool
 
     tool("promtool")
     default_project = onboarding_project
@@ -176,7 +176,7 @@ def test_generated_onboarding_guide_runs_end_to_end(onboarding_project: Path, tm
 @pytest.mark.slow
 def test_generated_validate_session_passes(default_project: Path, tmp_path: Path) -> None:
     """`nox -s validate` in a clean clone: the ops checks a team runs before pushing."""
-    from conftest import tool
+    from support import tool
 
     tool("promtool")
     clone = tmp_path / "clone"

@@ -24,10 +24,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import VARIANTS, render, tool
 
-from conftest import render, tool
 from doc_commands import Command, doc_commands, notes_commands
-from test_generated import VARIANTS
 
 UNREACHABLE = "127.0.0.1:1"
 KUBECONFIG = f"""apiVersion: v1

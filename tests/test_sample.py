@@ -23,8 +23,7 @@ import pandas as pd
 import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
-
-from conftest import post_json, run_scaffold, start_server, wait_for
+from support import post_json, run_scaffold, start_server, wait_for
 
 TARGET = "Paid Back?"
 API_TESTS = ("tests/test_api.py", "tests/test_v2.py")

@@ -10,10 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support import ROOT, node_env, run_scaffold
 
 from scaffold.checks import load, scorecards
-
-from conftest import ROOT, node_env, run_scaffold
 
 NODE_MODULES_ENV = "SCAFFOLD_NODE_MODULES"  # where .ci/run installs the npm packages tests use
 

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from conftest import alert_rules, assert_checkov_passes, chart_manifests, failing_checks, render
+from support import alert_rules, assert_checkov_passes, chart_manifests, failing_checks, render
 
 pytestmark = pytest.mark.xdist_group("streaming")
 

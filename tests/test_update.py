@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from conftest import ROOT, Run, _bump, _git, run_scaffold
+from support import ROOT, Run, bump, git, run_scaffold
 
 
 @pytest.fixture
@@ -38,8 +37,8 @@ def _update(project: Path, *args: str) -> Run:
 
 
 def _commit_all(project: Path, message: str) -> None:
-    _git(project, "add", "-A")
-    _git(project, "commit", "--quiet", "-m", message)
+    git(project, "add", "-A")
+    git(project, "commit", "--quiet", "-m", message)
 
 
 def _snapshot(project: Path) -> dict[str, str]:
@@ -49,9 +48,9 @@ def _snapshot(project: Path) -> dict[str, str]:
         for path in project.rglob("*")
         if path.is_file() and ".git" not in path.relative_to(project).parts
     }
-    state["@HEAD"] = _git(project, "rev-parse", "HEAD") + _git(project, "symbolic-ref", "-q", "HEAD")
-    state["@refs"] = _git(project, "for-each-ref")
-    state["@index"] = _git(project, "ls-files", "--stage")
+    state["@HEAD"] = git(project, "rev-parse", "HEAD") + git(project, "symbolic-ref", "-q", "HEAD")
+    state["@refs"] = git(project, "for-each-ref")
+    state["@index"] = git(project, "ls-files", "--stage")
     return state
 
 
@@ -63,22 +62,22 @@ def test_new_records_the_git_template_and_a_pristine_branch(project: Path, templ
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["_src_path"] == str(template_repo)
     assert answers["_commit"] == "v0.1.0"
-    assert _git(project, "rev-parse", "scaffold/pristine") == _git(project, "rev-parse", "main")
+    assert git(project, "rev-parse", "scaffold/pristine") == git(project, "rev-parse", "main")
 
 
 def test_clean_update_lands_one_commit_on_a_branch(project: Path) -> None:
-    before = _git(project, "rev-parse", "main").strip()
+    before = git(project, "rev-parse", "main").strip()
     result = _update(project, "--to", "v0.2.0")
     assert result.code == 0, result.stderr
     assert "Template change for tests." in result.stdout, "the CHANGELOG entries are shown"
-    assert _git(project, "branch", "--show-current").strip() == "scaffold/update-v0.2.0"
-    assert _git(project, "rev-parse", "main").strip() == before, "main is untouched"
-    assert _git(project, "status", "--porcelain") == ""
+    assert git(project, "branch", "--show-current").strip() == "scaffold/update-v0.2.0"
+    assert git(project, "rev-parse", "main").strip() == before, "main is untouched"
+    assert git(project, "status", "--porcelain") == ""
     assert _recorded_version(project) == "v0.2.0"
     assert "New in template v0.2.0" in (project / "README.md").read_text()
     assert (project / "docs" / "new-in-v2.md").is_file()
     assert not (project / "docs" / "postmortem-template.md").exists()
-    assert _git(project, "rev-list", "--count", f"{before}..HEAD").strip() == "2"  # merge + pristine
+    assert git(project, "rev-list", "--count", f"{before}..HEAD").strip() == "2"  # merge + pristine
     assert (project / "artifacts" / "model.bin").read_bytes() == b"\x00weights" * 1000
     again = _update(project, "--to", "v0.2.0")
     assert again.code == 0 and "nothing to do" in again.stdout
@@ -92,29 +91,29 @@ def test_user_edits_are_kept_and_merged(project: Path) -> None:
     text = readme.read_text()
     assert text.startswith("Team notes at the top.")
     assert "New in template v0.2.0" in text
-    assert _git(project, "branch", "--show-current").strip() == "main"
+    assert git(project, "branch", "--show-current").strip() == "main"
 
 
 def test_conflicts_are_unmerged_diff3_entries_with_exit_3(project: Path) -> None:
     checklist = project / "docs" / "release-checklist.md"
     checklist.write_text(checklist.read_text().replace("## Before merging", "## Before merging (team rules)"))
     _commit_all(project, "team edit")
-    head = _git(project, "rev-parse", "HEAD")
+    head = git(project, "rev-parse", "HEAD")
     result = _update(project, "--to", "v0.2.0")
     assert result.code == 3, result.stderr
     assert "docs/release-checklist.md" in result.stdout
     assert "scaffold update --abort" in result.stdout
-    assert "docs/release-checklist.md" in _git(project, "ls-files", "--unmerged")
+    assert "docs/release-checklist.md" in git(project, "ls-files", "--unmerged")
     text = checklist.read_text()
     for marker in ("<<<<<<<", "|||||||", "=======", ">>>>>>>"):
         assert marker in text
     assert "## Before merging\n" in text, "the base version is shown (diff3)"
     # No update commit while conflicts remain: only the template's migrations ran before the merge.
-    assert _git(project, "log", "--format=%s", f"{head.strip()}..HEAD").split("\n")[0] in {
+    assert git(project, "log", "--format=%s", f"{head.strip()}..HEAD").split("\n")[0] in {
         "",
         "Template migrations before v0.2.0",
     }
-    assert _git(project, "rev-list", "--merges", f"{head.strip()}..HEAD") == ""
+    assert git(project, "rev-list", "--merges", f"{head.strip()}..HEAD") == ""
     assert (project / ".git" / "MERGE_HEAD").is_file()
     # Resolving and committing finishes the update.
     checklist.write_text(
@@ -150,7 +149,7 @@ def test_modified_file_deleted_by_template_is_a_conflict(project: Path) -> None:
     applied = _update(project, "--to", "v0.2.0")
     assert applied.code == 3
     assert "Our own section." in postmortem.read_text(), "never dropped silently"
-    assert "docs/postmortem-template.md" in _git(project, "ls-files", "--unmerged")
+    assert "docs/postmortem-template.md" in git(project, "ls-files", "--unmerged")
 
 
 def test_file_deleted_by_user_stays_deleted_and_is_reported(project: Path) -> None:
@@ -217,7 +216,7 @@ def test_broken_template_version_leaves_the_repo_byte_identical(project: Path) -
 
 
 def test_existing_update_branch_fails_cleanly(project: Path) -> None:
-    _git(project, "branch", "scaffold/update-v0.2.0")
+    git(project, "branch", "scaffold/update-v0.2.0")
     before = _snapshot(project)
     result = _update(project, "--to", "v0.2.0")
     assert result.code == 2 and "already exists" in result.stderr
@@ -257,27 +256,27 @@ def test_migrations_need_trust_and_run_in_version_order(project: Path) -> None:
     assert "Team note on the SLOs." in renamed.read_text(), "the team's edit followed the rename"
     log = (project / ".git" / "migrations.log").read_text().split()
     assert log == ["v0.1.5", "v0.2.0"], "in order, only versions after the current one"
-    assert _git(project, "rev-list", "--count", "main..HEAD").strip() == "2", "one update commit (+ pristine)"
+    assert git(project, "rev-list", "--count", "main..HEAD").strip() == "2", "one update commit (+ pristine)"
 
 
 def test_missing_pristine_branch_falls_back_to_rendering_the_old_version(project: Path) -> None:
     readme = project / "README.md"
     readme.write_text("Team notes.\n\n" + readme.read_text())
     _commit_all(project, "team edit")
-    _git(project, "branch", "-D", "scaffold/pristine")  # as in a shallow CI clone
+    git(project, "branch", "-D", "scaffold/pristine")  # as in a shallow CI clone
     result = _update(project, "--to", "v0.2.0", "--in-place")
     assert result.code == 0, result.stdout + result.stderr
     text = readme.read_text()
     assert text.startswith("Team notes.") and "New in template v0.2.0" in text
-    pristine = _git(project, "rev-parse", "scaffold/pristine")
-    assert pristine == _git(project, "rev-parse", "HEAD^2"), "the pristine branch is back, merged"
+    pristine = git(project, "rev-parse", "scaffold/pristine")
+    assert pristine == git(project, "rev-parse", "HEAD^2"), "the pristine branch is back, merged"
 
 
 def test_fallback_conflicts_commit_as_a_merge(project: Path) -> None:
     checklist = project / "docs" / "release-checklist.md"
     checklist.write_text(checklist.read_text().replace("## Before merging", "## Before merging (team)"))
     _commit_all(project, "team edit")
-    _git(project, "branch", "-D", "scaffold/pristine")
+    git(project, "branch", "-D", "scaffold/pristine")
     planned = run_scaffold("plan", str(project), "--to", "v0.2.0", "--format", "json")
     assert json.loads(planned.stdout)["changes"]["docs/release-checklist.md"] == "conflict"
     result = _update(project, "--to", "v0.2.0")
@@ -285,7 +284,7 @@ def test_fallback_conflicts_commit_as_a_merge(project: Path) -> None:
     assert "|||||||" in checklist.read_text()
     checklist.write_text(checklist.read_text().split("<<<<<<<")[0] + "## Before merging (both)\n")
     _commit_all(project, "resolved")
-    parents = _git(project, "rev-list", "--parents", "-n", "1", "HEAD").split()
+    parents = git(project, "rev-list", "--parents", "-n", "1", "HEAD").split()
     assert len(parents) == 3, "the resolution is a merge with the pristine render"
 
 
@@ -298,13 +297,13 @@ def test_newer_scaffold_updates_a_repo_from_an_older_embedded_template(tmp_path:
     shutil.copy2(ROOT / "copier.yml", old / "copier.yml")
     for folder in ("template", "includes"):
         shutil.copytree(ROOT / folder, old / folder)
-    _bump(old, "0.0.9")
+    bump(old, "0.0.9")
     readme = old / "template" / "README.md.jinja"
     readme.write_text(readme.read_text().replace("## Container", "## Container (old wording)"))
-    _git(old, "init", "--quiet", "--initial-branch=main")
-    _git(old, "add", "-A")
-    _git(old, "commit", "--quiet", "-m", "v0.0.9")
-    _git(old, "tag", "v0.0.9")
+    git(old, "init", "--quiet", "--initial-branch=main")
+    git(old, "add", "-A")
+    git(old, "commit", "--quiet", "-m", "v0.0.9")
+    git(old, "tag", "v0.0.9")
     project = tmp_path / "svc"
     assert (
         run_scaffold("new", str(project), "--defaults", "--template", str(old), "--vcs-ref", "v0.0.9").code
@@ -313,8 +312,8 @@ def test_newer_scaffold_updates_a_repo_from_an_older_embedded_template(tmp_path:
     # What an older scaffold recorded for its embedded template.
     answers = project / ".copier-answers.yml"
     answers.write_text(re.sub(r"(?m)^_src_path: .*$", "_src_path: scaffold:embedded", answers.read_text()))
-    _git(project, "commit", "--quiet", "--amend", "-am", "Generate svc from scaffold template v0.0.9")
-    _git(project, "branch", "--force", "scaffold/pristine", "HEAD")
+    git(project, "commit", "--quiet", "--amend", "-am", "Generate svc from scaffold template v0.0.9")
+    git(project, "branch", "--force", "scaffold/pristine", "HEAD")
     shutil.rmtree(old)  # the old template is nowhere to be found any more
     notes = project / "README.md"
     notes.write_text("Team notes.\n\n" + notes.read_text())

@@ -10,13 +10,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support import git, run_scaffold, snapshot, tiny_template
 
 from scaffold import update as updating
 from scaffold.errors import ScaffoldError
 from scaffold.new import NewRequest, generate
 from scaffold.project import change
-
-from conftest import _git, run_scaffold, snapshot, tiny_template
 
 MIGRATION = """
 _migrations:
@@ -34,10 +33,10 @@ def project(tmp_path: Path) -> Path:
     destination = tmp_path / "svc"
     generate(NewRequest(destination=destination, template=str(repo), vcs_ref="v0.1.0"))
     (destination / "notes.txt").write_text("team line\none\ntwo\nthree\n")
-    _git(destination, "commit", "--quiet", "-am", "team edit")
+    git(destination, "commit", "--quiet", "-am", "team edit")
     (destination / ".gitignore").write_text("data/\n")
-    _git(destination, "add", ".gitignore")
-    _git(destination, "commit", "--quiet", "-m", "ignore data")
+    git(destination, "add", ".gitignore")
+    git(destination, "commit", "--quiet", "-m", "ignore data")
     (destination / "data").mkdir()
     (destination / "data" / "big.bin").write_bytes(b"\x01" * 4096)
     return destination
@@ -84,8 +83,8 @@ def test_failure_while_committing_restores_the_repo(project: Path, monkeypatch: 
 def test_failing_migration_restores_the_repo(project: Path, tmp_path: Path) -> None:
     repo = tmp_path / "tpl"
     (repo / "copier.yml").write_text((repo / "copier.yml").read_text() + MIGRATION)
-    _git(repo, "commit", "--quiet", "-am", "migration")
-    _git(repo, "tag", "-f", "v0.2.0")
+    git(repo, "commit", "--quiet", "-am", "migration")
+    git(repo, "tag", "-f", "v0.2.0")
     before = snapshot(project)
     result = run_scaffold("update", str(project), "--to", "v0.2.0", "--trust")
     assert result.code == 2, result.stderr

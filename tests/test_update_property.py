@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from support import git, snapshot, tiny_template
 
 from scaffold import update as updating
 from scaffold.errors import ScaffoldError
@@ -31,8 +32,6 @@ from scaffold.new import NewRequest, generate
 from scaffold.project import abort, change
 from scaffold.project.journal import Journal
 from scaffold.update import Prepared, UpdateRequest, apply, plan, prepare
-
-from conftest import _git, snapshot, tiny_template
 
 LINES = 12
 EXAMPLES = int(os.environ.get("SCAFFOLD_PROPERTY_EXAMPLES", "0")) or None
@@ -68,7 +67,7 @@ def test_no_user_line_is_lost(user: dict[int, str], template: dict[int, str], ap
         project = Path(tmp) / "svc"
         generate(NewRequest(destination=project, template=str(repo), vcs_ref="v0.1.0"))
         (project / "notes.txt").write_text("\n".join(_lines(base, user, "user")) + "\n")
-        _git(project, "commit", "--quiet", "--allow-empty", "-am", "team edits")
+        git(project, "commit", "--quiet", "--allow-empty", "-am", "team edits")
 
         request = UpdateRequest(path=project, to="v0.2.0", in_place=True)
         prepared = prepare(request)
@@ -147,8 +146,8 @@ def test_hostile_states_never_lose_what_git_does_not_track(case: dict[str, Any])
         (project / "notes.txt").write_text("\n".join(_lines(base, case["user"], "user")) + "\n")
         if case["user_deletes_odd"]:
             (project / case["odd"]).unlink()
-        _git(project, "add", "-A")
-        _git(project, "commit", "--quiet", "--allow-empty", "-m", "team edits")
+        git(project, "add", "-A")
+        git(project, "commit", "--quiet", "--allow-empty", "-m", "team edits")
         (project / "data").mkdir()
         (project / "data" / "creds.csv").write_bytes(os.urandom(256))
         if case["user_has_local_cfg"]:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support import Run, git, run_scaffold, snapshot, tiny_template
 
 from scaffold import update as updating
 from scaffold.errors import BusyError, ScaffoldError
@@ -25,8 +26,6 @@ from scaffold.new import NewRequest, generate
 from scaffold.project import change
 from scaffold.project.guard import exclusive
 from scaffold.project.journal import Journal, rollback
-
-from conftest import Run, _git, run_scaffold, snapshot, tiny_template
 
 IGNORES = "data/\nlocal.cfg\ncache\n*.rej\n"
 BASE = {"notes.txt": "one\ntwo\nthree\n", ".gitignore": IGNORES}
@@ -50,8 +49,8 @@ def _update(project: Path, *args: str) -> Run:
 
 
 def _commit(project: Path, message: str = "team edit") -> None:
-    _git(project, "add", "-A")
-    _git(project, "commit", "--quiet", "-m", message)
+    git(project, "add", "-A")
+    git(project, "commit", "--quiet", "-m", message)
 
 
 @pytest.mark.parametrize("in_place", [False, True])
@@ -91,8 +90,8 @@ def test_data_a_new_gitignore_stops_ignoring_is_never_committed(tmp_path: Path) 
     creds = (project / "data" / "creds.csv").read_bytes()
     result = _update(project, "--in-place")
     assert result.code == 0, result.stdout + result.stderr
-    assert _git(project, "ls-files", "data") == ""
-    assert "data/" not in _git(project, "show", "--name-only", "--format=", "HEAD")
+    assert git(project, "ls-files", "data") == ""
+    assert "data/" not in git(project, "show", "--name-only", "--format=", "HEAD")
     assert (project / "data" / "creds.csv").read_bytes() == creds
     assert (project / "notes.txt").read_text().endswith("four\n")
 
@@ -192,7 +191,7 @@ def test_git_hooks_never_run_inside_the_update(tmp_path: Path) -> None:
     assert result.code == 0, result.stdout + result.stderr
     assert not log.exists(), log.read_text()
     assert not (project / "hook-was-here.txt").exists()
-    assert "hook-was-here.txt" not in _git(project, "ls-tree", "-r", "--name-only", "HEAD")
+    assert "hook-was-here.txt" not in git(project, "ls-tree", "-r", "--name-only", "HEAD")
     assert (project / "migrated.txt").read_text() == "migrated\nafter\n"
 
 
@@ -204,24 +203,24 @@ def _rebase_stopped(project: Path) -> None:
 
 
 def _hidden_edit(project: Path) -> None:
-    _git(project, "update-index", "--assume-unchanged", "notes.txt")
+    git(project, "update-index", "--assume-unchanged", "notes.txt")
     (project / "notes.txt").write_text("a local edit git status does not show\n")
 
 
 def _cherry_picks_stopped(project: Path) -> None:
     """`git cherry-pick A B` stopped on A, resolved and committed: B is still to come."""
-    _git(project, "switch", "--quiet", "-c", "side")
+    git(project, "switch", "--quiet", "-c", "side")
     for text in ("one\nside A\nthree\n", "one\nside B\nthree\n"):
         (project / "notes.txt").write_text(text)
         _commit(project, text)
-    _git(project, "switch", "--quiet", "main")
+    git(project, "switch", "--quiet", "main")
     (project / "notes.txt").write_text("one\nmain\nthree\n")
     _commit(project, "main")
     picked = subprocess.run(["git", "cherry-pick", "side~1", "side"], cwd=project, capture_output=True)
     assert picked.returncode != 0, "the first pick conflicts"
     (project / "notes.txt").write_text("one\nresolved\nthree\n")
-    _git(project, "add", "notes.txt")
-    _git(project, "commit", "--quiet", "--no-edit")
+    git(project, "add", "notes.txt")
+    git(project, "commit", "--quiet", "--no-edit")
 
 
 @pytest.mark.parametrize(
@@ -230,9 +229,9 @@ def _cherry_picks_stopped(project: Path) -> None:
         (_rebase_stopped, [], "a rebase is in progress"),
         (_cherry_picks_stopped, [], "a cherry-pick or revert of several commits is in progress"),
         (_hidden_edit, [], "(e.g. notes.txt)"),
-        (lambda p: _git(p, "bisect", "start"), [], "a bisect is in progress"),
-        (lambda p: _git(p, "switch", "--quiet", "--detach"), ["--in-place"], "HEAD is detached"),
-        (lambda p: _git(p.parent / "tpl", "tag", "-d", "v0.1.0"), [], "does not exist"),
+        (lambda p: git(p, "bisect", "start"), [], "a bisect is in progress"),
+        (lambda p: git(p, "switch", "--quiet", "--detach"), ["--in-place"], "HEAD is detached"),
+        (lambda p: git(p.parent / "tpl", "tag", "-d", "v0.1.0"), [], "does not exist"),
         (lambda p: (p / "notes.txt").write_text("dirty\n"), [], "(e.g. notes.txt)"),
     ],
     ids=[
@@ -273,7 +272,7 @@ def test_odd_file_names_the_user_deleted_stay_deleted(tmp_path: Path) -> None:
     result = _update(project, "--in-place")
     assert result.code == 0, result.stdout + result.stderr
     assert not any((project / name).exists() for name in ODD)
-    assert _git(project, "status", "--porcelain") == ""
+    assert git(project, "status", "--porcelain") == ""
 
 
 def test_odd_file_names_merge_and_conflict_by_their_real_names(tmp_path: Path) -> None:
@@ -284,7 +283,7 @@ def test_odd_file_names_merge_and_conflict_by_their_real_names(tmp_path: Path) -
     _commit(project)
     result = _update(project, "--in-place")
     assert result.code == 3, result.stdout + result.stderr
-    unmerged = _git(project, "ls-files", "-z", "--unmerged").split("\0")
+    unmerged = git(project, "ls-files", "-z", "--unmerged").split("\0")
     assert {entry.split("\t", 1)[1] for entry in unmerged if entry} == {ODD[0]}
     assert all((project / name).read_text() == "a\nb (template)\nc\n" for name in ODD[1:])
 
@@ -376,15 +375,15 @@ def test_a_killed_lock_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
 
 def test_rollback_never_moves_a_ref_another_hand_moved(tmp_path: Path) -> None:
     project = _project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
-    head = _git(project, "rev-parse", "HEAD").strip()
-    pristine = _git(project, "rev-parse", "scaffold/pristine").strip()
+    head = git(project, "rev-parse", "HEAD").strip()
+    pristine = git(project, "rev-parse", "scaffold/pristine").strip()
     journal = Journal(project, "update", head, "main", pristine_before="0" * 40, pristine_after=pristine)
     (project / "notes.txt").write_text("someone else's work\n")
     _commit(project, "another run's commit")
-    moved = _git(project, "rev-parse", "HEAD").strip()
+    moved = git(project, "rev-parse", "HEAD").strip()
     problems = rollback(journal, clean=True)
     assert problems and "moved since" in problems[0]
-    assert _git(project, "rev-parse", "HEAD").strip() == moved, "not reset: not this run's commit"
+    assert git(project, "rev-parse", "HEAD").strip() == moved, "not reset: not this run's commit"
     assert (project / "notes.txt").read_text() == "someone else's work\n"
     assert (project / "data" / "creds.csv").exists()
 
@@ -414,11 +413,11 @@ def test_abort_after_conflicts_keeps_a_file_added_while_resolving(tmp_path: Path
     project = _conflicting(tmp_path)
     assert _update(project).code == 3
     (project / "mine.txt").write_text("written while resolving\n")
-    _git(project, "add", "mine.txt")
+    git(project, "add", "mine.txt")
     aborted = run_scaffold("update", str(project), "--abort")
     assert aborted.code == 0, aborted.stderr
     assert (project / "mine.txt").read_text() == "written while resolving\n"
-    assert _git(project, "ls-files", "mine.txt") == "", "kept, untracked"
+    assert git(project, "ls-files", "mine.txt") == "", "kept, untracked"
 
 
 def test_abort_after_the_update_was_committed_changes_nothing(tmp_path: Path) -> None:
@@ -465,13 +464,13 @@ def test_a_migration_outliving_a_killed_update_keeps_the_repository_locked(tmp_p
     time.sleep(0.3)
     aborted = run_scaffold("update", str(project), "--abort")
     assert aborted.code == 0, aborted.stderr
-    assert _git(project, "status", "--porcelain", "--untracked-files=no") == ""
+    assert git(project, "status", "--porcelain", "--untracked-files=no") == ""
 
 
 def test_one_update_at_a_time_across_worktrees(tmp_path: Path) -> None:
     project = _project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
     linked = tmp_path / "linked"
-    _git(project, "worktree", "add", "--quiet", "-b", "other", str(linked))
+    git(project, "worktree", "add", "--quiet", "-b", "other", str(linked))
     with exclusive(project):
         result = run_scaffold("update", str(linked), "--to", "v0.2.0", "--in-place")
     assert result.code == 2 and "another scaffold command" in result.stderr, result.stderr

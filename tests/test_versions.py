@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 from packaging.version import Version
+from support import run_scaffold, tiny_template
 
 from scaffold.template.versions import behind, latest
-
-from conftest import run_scaffold, tiny_template
 
 
 def test_prereleases_count_only_without_a_final_release() -> None:

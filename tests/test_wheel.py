@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from conftest import ROOT
+from support import ROOT
 
 
 @pytest.fixture(scope="module")

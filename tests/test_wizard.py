@@ -116,7 +116,7 @@ def test_ctrl_c_in_the_wizard_writes_nothing(tmp_path: Path) -> None:
 
 def test_no_terminal_means_no_questions(tmp_path: Path) -> None:
     """Without a terminal on stdin, defaults are used rather than hanging on a prompt."""
-    from conftest import run_scaffold
+    from support import run_scaffold
 
     result = run_scaffold("new", str(tmp_path / "svc"))
     assert result.code == 0, result.stderr

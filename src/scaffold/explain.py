@@ -53,8 +53,9 @@ class Repo:
     template_dir: Path
     note: str = ""
 
-    @property
+    @cached_property
     def explainer(self) -> Explainer:
+        """The guide's entries for these answers (their path patterns rendered once per repo)."""
         return Explainer(self.guide, self.answers)
 
     def files(self) -> list[str]:

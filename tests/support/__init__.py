@@ -1,0 +1,71 @@
+"""Helpers shared by scaffold's tests (fixtures live in conftest.py and use these).
+
+Test modules import from here, never from conftest or from each other.
+"""
+
+from __future__ import annotations
+
+from .artifacts import (
+    MONITOR_KINDS,
+    alert_rules,
+    assert_checkov_passes,
+    assert_workflows_lint_clean,
+    chart_manifests,
+    failing_checks,
+    helm_render,
+)
+from .cli import ROOT, Run, Scaffold, copy_of, render, run_in_process, run_scaffold
+from .repos import (
+    GIT_AS_TEST,
+    TINY_COPIER_YML,
+    bump,
+    copy_template_source,
+    git,
+    release,
+    run_in,
+    snapshot,
+    start_template_repo,
+    tiny_template,
+)
+from .servers import free_port, get_json, post_json, start_server, trained, wait_for
+from .tools import NODE_MODULES_ENV, find_python, node_env, run_node, tool
+from .variants import VARIANTS
+
+__all__ = [
+    "GIT_AS_TEST",
+    "MONITOR_KINDS",
+    "NODE_MODULES_ENV",
+    "ROOT",
+    "TINY_COPIER_YML",
+    "VARIANTS",
+    "Run",
+    "Scaffold",
+    "alert_rules",
+    "assert_checkov_passes",
+    "assert_workflows_lint_clean",
+    "bump",
+    "chart_manifests",
+    "copy_of",
+    "copy_template_source",
+    "failing_checks",
+    "find_python",
+    "free_port",
+    "get_json",
+    "git",
+    "helm_render",
+    "node_env",
+    "post_json",
+    "release",
+    "render",
+    "run_in",
+    "run_in_process",
+    "run_node",
+    "run_scaffold",
+    "snapshot",
+    "start_server",
+    "start_template_repo",
+    "tiny_template",
+    "tool",
+    "trained",
+    "wait_for",
+]

@@ -1,0 +1,106 @@
+"""The CLI under test: as a command (what a user runs) or in process, and renders of the
+template, each distinct one made once per test process and copied to every test asking."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Run:
+    """Outcome of one CLI invocation."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_scaffold(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
+    """Run the installed CLI as a user would (`python -m scaffold`), stdin not a terminal."""
+    result = subprocess.run(
+        [sys.executable, "-m", "scaffold", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        timeout=300,
+        check=False,
+    )
+    return Run(result.returncode, result.stdout, result.stderr)
+
+
+Scaffold = Callable[..., Run]
+
+
+def run_in_process(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
+    """The CLI called in this process (click's runner): for error paths, where a subprocess
+    proves nothing more than the same entry point, exit codes and streams do."""
+    from click.testing import CliRunner
+
+    from scaffold.cli import main
+
+    with contextlib.chdir(cwd or Path.cwd()):
+        result = CliRunner().invoke(main, list(args), env={"COLUMNS": "200", **(env or {})}, input="")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+# Renders of the template made in this test process, by (folder name, answers): the
+# folder name matters (project_name and every name derived from it come from it).
+_RENDERS: dict[tuple[str, tuple[str, ...]], Path] = {}
+
+
+def _render_root() -> Path:
+    if "root" not in _RENDER_ROOT:
+        root = Path(tempfile.mkdtemp(prefix="scaffold-test-renders-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        _RENDER_ROOT["root"] = root
+    return _RENDER_ROOT["root"]
+
+
+_RENDER_ROOT: dict[str, Path] = {}
+
+
+def copy_of(project: Path, destination: Path) -> Path:
+    """A copy of a generated repo (work tree, git history, branches) that a test may change.
+
+    `destination` must not exist or be empty, as for `scaffold new`.
+    """
+    if destination.exists() and any(destination.iterdir()):
+        raise AssertionError(f"{destination} exists and is not empty")
+    shutil.copytree(project, destination, symlinks=True, dirs_exist_ok=True)
+    return destination
+
+
+def render(destination: Path, *data: str) -> Path:
+    """`scaffold new DESTINATION --defaults --data ...`; fails the test on error.
+
+    Each distinct (folder name, answers) is rendered by the real command once per test
+    process; every call gets its own copy of that render, so a test may change its repo.
+    The copy holds the same files, history and pristine branch a fresh render would (no
+    generated file names the absolute folder: test_new checks a render against a copy).
+    """
+    key = (destination.name, data)
+    cached = _RENDERS.get(key)
+    if cached is None:
+        cached = _render_root() / str(len(_RENDERS)) / destination.name
+        args = ["new", str(cached), "--defaults"]
+        for pair in data:
+            args += ["--data", pair]
+        result = run_scaffold(*args)
+        assert result.code == 0, result.stderr
+        _RENDERS[key] = cached
+    return copy_of(cached, destination)
