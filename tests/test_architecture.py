@@ -198,3 +198,21 @@ def test_a_render_reads_the_templates_files_once(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(guide, "load_guide", counting_guide)
     generate(NewRequest(tmp_path / "svc", git=False, preset="internal-online"))
     assert sorted(reads) == ["copier.yml", "guide.yml"]
+
+
+def test_tests_share_helpers_only_through_support() -> None:
+    """Test modules import helpers from tests/support/, never from conftest (its fixtures
+    reach tests by name) or from another test module."""
+    offenders = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                top = name.split(".")[0]
+                if top == "conftest" or top.startswith("test_"):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+    assert offenders == []
