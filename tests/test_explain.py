@@ -215,8 +215,9 @@ def test_a_question_in_two_wizard_groups_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["online", "batch"])
 def test_paths_follow_copiers_rules(tmp_path: Path, kind: str) -> None:
     """Each rule explain's path mapping follows gives the files a real Copier render writes:
-    a subdirectory, the suffix (and the plain sibling it shadows), a hidden value derived
-    from an answer deciding a name, a part rendered empty, `_exclude` on rendered paths."""
+    a rendered subdirectory, the suffix (and the plain sibling it shadows), a hidden value
+    derived from an answer deciding a name, a part rendered empty or ".", `_exclude`
+    (with Jinja) on rendered paths, a folder reached through a symbolic link."""
     from copier import run_copy
 
     from scaffold.template.paths import generated_paths
@@ -225,7 +226,8 @@ def test_paths_follow_copiers_rules(tmp_path: Path, kind: str) -> None:
     template = tmp_path / "template"
     files = {
         "copier.yml": (
-            "_subdirectory: t\n_templates_suffix: .jinja\n_exclude: ['*.log', 'skip-*']\n"
+            "_subdirectory: \"{{ 't' }}\"\n_templates_suffix: .jinja\n"
+            "_exclude: ['*.log', 'skip-*', \"{% if kind == 'batch' %}README.md{% endif %}\"]\n"
             "kind: {type: str, default: online, choices: [online, batch]}\n"
             "has_api: {type: bool, default: \"{{ kind == 'online' }}\", when: false}\n"
             "name: {type: str, default: svc}\n"
@@ -238,10 +240,13 @@ def test_paths_follow_copiers_rules(tmp_path: Path, kind: str) -> None:
         "t/skip-{{ name }}.txt": "excluded after rendering\n",
         "t/{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers|to_nice_yaml }}",
         "t/README.md": "# readme\n",
+        "t/{% if true %}.{% endif %}/flat.txt": "a part rendered '.' adds nothing\n",
+        "shared/linked.txt": "reached through a linked folder\n",
     }
     for name, text in files.items():
         (template / name).parent.mkdir(parents=True, exist_ok=True)
         (template / name).write_text(text)
+    (template / "t" / "lnk").symlink_to("../shared", target_is_directory=True)
     rendered = tmp_path / "out"
     run_copy(str(template), rendered, data={"kind": kind}, defaults=True, quiet=True, unsafe=True)
     written = sorted(p.relative_to(rendered).as_posix() for p in rendered.rglob("*") if p.is_file())
@@ -249,3 +254,5 @@ def test_paths_follow_copiers_rules(tmp_path: Path, kind: str) -> None:
     assert sorted(mapped) == written
     assert ("svc/api.py" in mapped) == (kind == "online")
     assert mapped["svc/job.py"].name == "job.py.jinja"
+    assert {"flat.txt", "lnk/linked.txt"} <= set(mapped)
+    assert ("README.md" in mapped) == (kind == "online")  # an `_exclude` pattern with Jinja

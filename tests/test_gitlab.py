@@ -163,4 +163,8 @@ def test_production_waits_for_a_written_model_card(project: Path, tmp_path: Path
     assert refused.returncode == 1 and "nox -s model_card" in refused.stdout
     card.write_text("# Model card: svc 1.0.0\n\nRegression of ...\n")
     assert subprocess.run(["sh", "-ec", script], cwd=tmp_path, check=False).returncode == 0
+    card.unlink()
+    assert (
+        subprocess.run(["sh", "-ec", script], cwd=tmp_path, capture_output=True, check=False).returncode == 1
+    )
     assert "model-card.md" not in str(_pipeline(project)["deploy-staging"]["script"])

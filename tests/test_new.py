@@ -195,7 +195,9 @@ def test_next_steps_follow_the_serving_mode(scaffold: Scaffold, tmp_path: Path) 
 
 def test_hostile_strings_are_data(tmp_path: Path) -> None:
     hostile = '{{ 7*7 }} {% if 1 %}x{% endif %} $(touch PWNED); `touch PWNED2` "q" \\ $HOME'
-    project = render(tmp_path / "svc", f"description={hostile}")
+    project = tmp_path / "svc"  # rendered here, not copied: nothing may run beside it either
+    result = run_scaffold("new", str(project), "--defaults", "--data", f"description={hostile}", cwd=tmp_path)
+    assert result.code == 0, result.stderr
     assert hostile in (project / "README.md").read_text()
     assert "49" not in (project / "README.md").read_text().split("\n")[2]
     assert not list(tmp_path.rglob("PWNED*"))

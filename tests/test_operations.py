@@ -442,3 +442,8 @@ def test_production_waits_for_a_written_model_card(project: Path, tmp_path: Path
     assert "nox -s model_card" in refused.stdout
     written = "# Model card: demo-svc 1.0.0\n\nBinary classifier of ... trained on ...\n"
     assert _guard_outcome(script, written, tmp_path).returncode == 0
+    (tmp_path / "docs" / "model-card.md").unlink()  # no card at all: refused as well
+    missing = subprocess.run(
+        ["bash", "-ec", script], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert missing.returncode == 1 and "missing or still the placeholder" in missing.stdout

@@ -82,6 +82,8 @@ def copy_of(project: Path, destination: Path) -> Path:
     if destination.exists() and any(destination.iterdir()):
         raise AssertionError(f"{destination} exists and is not empty")
     shutil.copytree(project, destination, symlinks=True, dirs_exist_ok=True)
+    if (destination / ".git").is_dir():  # the copied index's file stats are the original's
+        subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=destination, check=False)
     return destination
 
 

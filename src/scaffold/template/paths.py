@@ -7,13 +7,17 @@ file loses its suffix and shadows a plain sibling of the same name; every path p
 rendered with the answers *and* the hidden values derived from them (`when: false`), in
 Copier's Jinja setup (see `questionnaire_for`); a part that renders empty drops the path;
 rendered paths matching `_exclude` (gitignore patterns, Copier's defaults when the
-template sets none and has no subdirectory) are not produced. tests/test_explain.py holds
-this to Copier: for every variant, these paths equal the files a real render wrote.
+template sets none and has no subdirectory) are not produced. Folders are followed
+through symbolic links unless `_preserve_symlinks`; `_subdirectory`, `_exclude` patterns
+and path parts are rendered with the same context. Not supported: Copier's `{% yield %}`
+tag in a path (one template file producing many). tests/test_explain.py holds this to
+Copier: rule by rule on a small template, and for every variant of this one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,45 +51,61 @@ def render_context(source: Template, answers: Mapping[str, Any], named_after: Pa
                     context[question.name] = questionnaire.render_value(question.default, context)
                 except TemplateError:
                     context[question.name] = question.default
-    context["_copier_conf"] = {**context.get("_copier_conf", {}), "answers_file": ANSWERS_FILE}
+    answers_file = str(source.config.get("_answers_file") or ANSWERS_FILE)
+    context["_copier_conf"] = {**context.get("_copier_conf", {}), "answers_file": answers_file}
+    context["_copier_operation"] = "copy"
     return context
 
 
-def _excluded(config: Mapping[str, object]) -> PathSpec[Any]:
+def _excluded(config: Mapping[str, object], render: Any) -> PathSpec[Any]:
+    """`_exclude` as Copier matches it: each pattern rendered, one per line."""
     patterns = config.get("_exclude")
     if patterns is None:
         patterns = [] if config.get("_subdirectory") else list(_COPIER_DEFAULT_EXCLUDE)
-    lines = [str(pattern) for pattern in patterns] if isinstance(patterns, list) else []
+    lines: list[str] = []
+    for pattern in patterns if isinstance(patterns, list) else []:
+        lines += str(render(str(pattern))).splitlines()
     return PathSpec.from_lines("gitignore", lines)  # the pattern style Copier uses (pathspec >= 1)
+
+
+def _template_files(base: Path, follow_links: bool) -> Iterator[Path]:
+    """Every file under `base`, in a stable order (symbolic links kept as entries if not followed)."""
+    for folder, folders, files in os.walk(base, followlinks=follow_links):
+        folders.sort()
+        names = sorted(files) + ([] if follow_links else [d for d in folders if Path(folder, d).is_symlink()])
+        for name in names:
+            yield Path(folder) / name
 
 
 def generated_paths(source: Template, answers: Mapping[str, Any], named_after: Path) -> dict[str, Path]:
     """Generated path (POSIX, relative) → the template file that produces it, for `answers`."""
     config = source.config
-    base = source.path / str(config.get("_subdirectory") or "")
-    suffix = str(config.get("_templates_suffix", ".jinja"))
     questionnaire = questionnaire_for(source, named_after)
     context = render_context(source, answers, named_after)
-    excluded = _excluded(config)
+
+    def render(text: str) -> str:
+        return str(questionnaire.render_value(text, context))
+
+    base = source.path / render(str(config.get("_subdirectory") or ""))
+    suffix = str(config.get("_templates_suffix", ".jinja") or "")
+    excluded = _excluded(config, render)
     mapping: dict[str, Path] = {}
-    for template_file in sorted(base.rglob("*")):
-        if not template_file.is_file():
-            continue
+    for template_file in _template_files(base, follow_links=not config.get("_preserve_symlinks")):
         relative = template_file.relative_to(base)
         templated = bool(suffix) and template_file.name.endswith(suffix)
         if not templated and suffix and template_file.with_name(template_file.name + suffix).exists():
             continue  # shadowed by its templated sibling, as in Copier
-        parts: list[str] = []
         try:
-            for part in relative.parts:
-                parts.append(str(questionnaire.render_value(part, context)))
+            parts = [render(part) for part in relative.parts]
         except TemplateError:
             continue  # a path depending on answers this repo lacks is not produced for it
         if templated:
             parts[-1] = parts[-1].removesuffix(suffix)
         if "" in parts:
             continue  # excluded for these answers (a conditional name rendered empty)
-        path = "/".join(parts)
+        path = Path(*parts).as_posix()  # a part rendered "." adds nothing, as in Copier
+        if not templated and suffix and (source.path / f"{path}{suffix}").exists():
+            continue  # Copier also skips a plain file whose rendered path has a templated twin
         if not excluded.match_file(path):
             mapping[path] = template_file
     return mapping
