@@ -11,7 +11,11 @@ request MLServer gets, unchanged). One record per request; a closed-loop client 
 C load generator, when installed) on loopback with fixed concurrency; targets
 alternate round by round and every figure is the median over rounds; ratios pair each
 round with the baseline's round just before it. Servers share one core, the client
-gets the other. Targets: /predict >= 0.9x bare, v2 >= 1.0x MLServer.
+gets the other. Beside throughput, each server's CPU time per request (user + system,
+from /proc, the process and its children) is reported: on a shared virtual machine a
+server waiting for a stolen core loses throughput but not CPU time, so the CPU ratio is
+the steadier measure of the work each does per request. Targets: /predict >= 0.9x bare,
+v2 >= 1.0x MLServer.
 """
 
 from __future__ import annotations
@@ -83,10 +87,31 @@ wrk.body = os.getenv("BENCH_BODY")
 """
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of process `pid` and all its descendants, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        process = int(stat.parent.name)
+        parents[process] = int(fields[1])
+        used[process] = (int(fields[11]) + int(fields[12])) / ticks
+    family, grew = {pid}, True
+    while grew:
+        children = {child for child, parent in parents.items() if parent in family} - family
+        family |= children
+        grew = bool(children)
+    return sum(used.get(member, 0.0) for member in family)
+
+
 def _wrk(
     url: str, body: dict[str, object], seconds: float, concurrency: int, script: Path, pin: list[str]
-) -> tuple[float, float, float]:
-    """Throughput and p50/p99 (ms) measured by wrk, a C load generator (Debian package wrk)."""
+) -> tuple[float, float, float, int]:
+    """Throughput, p50/p99 (ms) and requests, measured by wrk, a C load generator (Debian wrk)."""
     output = subprocess.run(
         [*pin, "wrk", "-t1", f"-c{concurrency}", f"-d{seconds:.0f}s", "--latency", "-s", str(script), url],
         env={**os.environ, "BENCH_BODY": json.dumps(body)},
@@ -102,17 +127,31 @@ def _wrk(
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
-    return rps, _ms("50"), _ms("99")
+    requests = int(re.search(r"(\d+) requests in", output)[1])  # type: ignore[index]
+    return rps, _ms("50"), _ms("99"), requests
 
 
 def _measure(
-    url: str, body: dict[str, object], args: argparse.Namespace, script: Path | None, pin: list[str]
-) -> tuple[float, float, float]:
+    url: str,
+    body: dict[str, object],
+    args: argparse.Namespace,
+    script: Path | None,
+    pin: list[str],
+    server: int,
+) -> tuple[float, float, float, float]:
+    """Throughput, p50 and p99 (ms), and the server's CPU microseconds per request.
+
+    CPU per request is the steadier figure on a shared virtual machine: time the server
+    waits for a core (stolen by a neighbour) lowers its throughput, not its CPU time.
+    """
+    before = _cpu_seconds(server)
     if script is not None:
-        return _wrk(url, body, args.seconds, args.concurrency, script, pin)
-    rps, latencies = asyncio.run(_load(url, body, args.seconds, args.concurrency))
-    quantiles = statistics.quantiles(latencies, n=100)
-    return rps, quantiles[49] * 1000, quantiles[98] * 1000
+        rps, p50, p99, requests = _wrk(url, body, args.seconds, args.concurrency, script, pin)
+    else:
+        rps, latencies = asyncio.run(_load(url, body, args.seconds, args.concurrency))
+        quantiles = statistics.quantiles(latencies, n=100)
+        rps, p50, p99, requests = rps, quantiles[49] * 1000, quantiles[98] * 1000, len(latencies)
+    return rps, p50, p99, (_cpu_seconds(server) - before) / max(requests, 1) * 1e6
 
 
 def _mlserver(
@@ -230,6 +269,8 @@ def main() -> None:
             servers.append(server)
             url = f"http://127.0.0.1:{port}/v2/models/bench/infer"
             targets["mlserver v2"] = (url, _v2_body(record, names, "predict_proba"))
+        # Which server process answers each target (its CPU time is measured).
+        owners = {"bare /predict": 0, "generated /predict": 1, "generated v2": 1, "mlserver v2": 2}
         try:
             _wait_ready(f"http://127.0.0.1:{ports['generated']}/readyz")
             _wait_ready(f"http://127.0.0.1:{ports['bare']}/docs")
@@ -237,14 +278,15 @@ def main() -> None:
                 _wait_ready(targets["mlserver v2"][0].removesuffix("/infer") + "/ready")
             for url, body in targets.values():  # warm-up, and every target answers 200
                 asyncio.run(_load(url, body, 1.0, args.concurrency))
-            results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in targets}
+            results: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in targets}
             script = None
             if shutil.which("wrk"):
                 script = Path(tmp) / "post.lua"
                 script.write_text(_WRK_SCRIPT)
             for _ in range(args.rounds):
                 for name, (url, body) in targets.items():
-                    results[name].append(_measure(url, body, args, script, pin_client))
+                    server_pid = servers[owners[name]].pid
+                    results[name].append(_measure(url, body, args, script, pin_client, server_pid))
             client = "wrk (1 thread)" if script else "httpx asyncio client (install wrk for a lighter one)"
             metrics = httpx.get(f"http://127.0.0.1:{ports['generated']}/metrics").text
             if "model_feature_drift_psi" not in metrics:
@@ -258,21 +300,27 @@ def main() -> None:
     print(f"one record per request, {setup}, client: {client}")
     if "mlserver v2" not in results:
         print("MLServer not measured: pass --mlserver-python with mlserver and mlserver-sklearn")
-    print(f"{'target':<20}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs bare':>9}{'vs MLServer':>13}")
+    print("throughput: ratios pair each round with the baseline's round just before it;")
+    print("CPU: the server's user+system time per request, ratio = baseline CPU / this CPU")
+    header = f"{'target':<20}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'vs bare':>9}{'vs MLServer':>12}"
+    print(header + f"{'CPU us/req':>12}{'vs bare':>9}{'vs MLServer':>12}")
 
-    def paired(name: str, baseline: str) -> str:
+    def paired(name: str, baseline: str, index: int, invert: bool = False) -> str:
         if baseline not in results:
             return "-"
-        ratios = [r[0] / b[0] for b, r in zip(results[baseline], results[name], strict=True)]
+        ratios = [
+            (b[index] / r[index]) if invert else (r[index] / b[index])
+            for b, r in zip(results[baseline], results[name], strict=True)
+        ]
         return f"{statistics.median(ratios):.2f}x"
 
     for name, rounds in results.items():
-        rps = statistics.median(r[0] for r in rounds)
-        p50 = statistics.median(r[1] for r in rounds)
-        p99 = statistics.median(r[2] for r in rounds)
+        rps, p50, p99, cpu = (statistics.median(r[index] for r in rounds) for index in range(4))
         print(
-            f"{name:<20}{rps:>9.0f}{p50:>9.2f}{p99:>9.2f}"
-            f"{paired(name, 'bare /predict'):>9}{paired(name, 'mlserver v2'):>13}"
+            f"{name:<20}{rps:>8.0f}{p50:>8.2f}{p99:>8.2f}"
+            f"{paired(name, 'bare /predict', 0):>9}{paired(name, 'mlserver v2', 0):>12}"
+            f"{cpu:>12.0f}{paired(name, 'bare /predict', 3, invert=True):>9}"
+            f"{paired(name, 'mlserver v2', 3, invert=True):>12}"
         )
 
 
