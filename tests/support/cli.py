@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
 import shutil
 import subprocess
@@ -63,15 +64,12 @@ def run_in_process(*args: str, cwd: Path | None = None, env: dict[str, str] | No
 _RENDERS: dict[tuple[str, tuple[str, ...]], Path] = {}
 
 
+@functools.cache
 def _render_root() -> Path:
-    if "root" not in _RENDER_ROOT:
-        root = Path(tempfile.mkdtemp(prefix="scaffold-test-renders-"))
-        atexit.register(shutil.rmtree, root, ignore_errors=True)
-        _RENDER_ROOT["root"] = root
-    return _RENDER_ROOT["root"]
-
-
-_RENDER_ROOT: dict[str, Path] = {}
+    """This process's folder of cached renders, removed when the process ends."""
+    root = Path(tempfile.mkdtemp(prefix="scaffold-test-renders-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
 
 
 def copy_of(project: Path, destination: Path) -> Path:

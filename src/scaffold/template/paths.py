@@ -25,21 +25,23 @@ from jinja2 import TemplateError
 from pathspec import PathSpec
 
 from ..errors import ScaffoldError
-from .answers import questionnaire_for
+from .answers import Questionnaire, questionnaire_for
 from .source import ANSWERS_FILE, Template
 
 # Copier's exclusions for a template that names none and has no subdirectory.
 _COPIER_DEFAULT_EXCLUDE = ("copier.yaml", "copier.yml", "~*", "*.py[co]", "__pycache__", ".git", ".DS_Store", ".svn")
 
 
-def render_context(source: Template, answers: Mapping[str, Any], named_after: Path) -> dict[str, Any]:
+def render_context(
+    source: Template, answers: Mapping[str, Any], named_after: Path, questionnaire: Questionnaire | None = None
+) -> dict[str, Any]:
     """The answers with the hidden values derived from them, as a render sees them.
 
     Answers this template version does not ask (recorded by another one) are left out;
     when the answers no longer resolve (a template that changed meanwhile), hidden
     values fall back to their defaults rendered leniently.
     """
-    questionnaire = questionnaire_for(source, named_after)
+    questionnaire = questionnaire or questionnaire_for(source, named_after)
     known = {name: value for name, value in answers.items() if name in questionnaire.names}
     try:
         context = questionnaire.resolve_context(known)[1]
@@ -81,7 +83,7 @@ def generated_paths(source: Template, answers: Mapping[str, Any], named_after: P
     """Generated path (POSIX, relative) → the template file that produces it, for `answers`."""
     config = source.config
     questionnaire = questionnaire_for(source, named_after)
-    context = render_context(source, answers, named_after)
+    context = render_context(source, answers, named_after, questionnaire)
 
     def render(text: str) -> str:
         return str(questionnaire.render_value(text, context))
