@@ -1,6 +1,7 @@
 """/predict latency and throughput: the generated service against two baselines.
 
-- bare: the same trained model behind a bare FastAPI endpoint (uvicorn, one worker) with
+- bare: the same trained model behind a bare FastAPI endpoint (uvicorn, one worker, on
+  the C parser and event loop the generated service uses: httptools and uvloop) with
   the same contract-derived pydantic schema, and no middleware, metrics, drift or logs;
 - mlserver: MLServer's scikit-learn runtime serving the same model file over Open
   Inference Protocol v2 (`predict_proba` output), when MLServer is installed (it has
@@ -241,6 +242,11 @@ def main() -> None:
                     "--port",
                     str(ports["bare"]),
                     "--no-access-log",
+                    # the parser and event loop the generated serve.py names
+                    "--http",
+                    "httptools",
+                    "--loop",
+                    "uvloop",
                     "--log-level",
                     "warning",
                 ],
