@@ -41,7 +41,8 @@ def render_context(
     when the answers no longer resolve (a template that changed meanwhile), hidden
     values fall back to their defaults rendered leniently.
     """
-    questionnaire = questionnaire or questionnaire_for(source, named_after)
+    if questionnaire is None:
+        questionnaire = questionnaire_for(source, named_after)
     known = {name: value for name, value in answers.items() if name in questionnaire.names}
     try:
         context = questionnaire.resolve_context(known)[1]
