@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ScaffoldError
 from .project import Project
-from .sample import Inferred, infer_contract
-from .template.guide import Guide, Preset
 from .template.render import render
 from .template.source import template_source
 
-if TYPE_CHECKING:  # the wizard pulls in prompt_toolkit: only imported where a person answers
-    from .wizard import Prompter
+if TYPE_CHECKING:  # imported where they are used: `scaffold new --defaults` needs none of them
+    from .sample import Inferred
+    from .template.guide import Guide, Preset
+    from .wizard import Prompter  # pulls in prompt_toolkit: only where a person answers
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,8 @@ def _sample_contract(request: NewRequest) -> Inferred | None:
         raise ScaffoldError("--sample and --target go together: the table and its target column")
     if request.sample is None or request.target is None:
         return None
+    from .sample import infer_contract
+
     return infer_contract(request.sample.resolve(), request.target)
 
 

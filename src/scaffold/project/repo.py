@@ -41,7 +41,9 @@ class Project:
         git(folder, "init", "--quiet", "--initial-branch=main")
         env = git_env(folder)  # probed once, not per command
         git(folder, *PACKED_ADD, "add", "--all", env=env)
-        git(folder, "commit", "--quiet", "--no-verify", "--message", message, env=env)
+        # A repository of one commit has nothing to maintain: no `git maintenance` process.
+        quiet = ("-c", "maintenance.auto=false")
+        git(folder, *quiet, "commit", "--quiet", "--no-verify", "--message", message, env=env)
         git(folder, "branch", PRISTINE_BRANCH, env=env)
         return cls(folder)
 

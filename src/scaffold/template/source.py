@@ -61,17 +61,28 @@ def embedded_template_copy() -> Iterator[Path]:
     source = embedded_template_dir()
     with tempfile.TemporaryDirectory(prefix="scaffold-template-") as tmp:
         target = Path(tmp) / "template-source"
-        target.mkdir()
+        target.mkdir(mode=0o700)
         for name in (*_CONFIG_NAMES, "CHANGELOG.md", "guide.yml", "adopt-mapping.yml"):
             if (source / name).is_file():
                 shutil.copy2(source / name, target / name)
         for folder in ("template", "includes"):
-            shutil.copytree(source / folder, target / folder, copy_function=_link_or_copy)
-        # Folders writable by us whatever the installed ones are (a read-only site-packages):
-        # else the cleanup, failing to unlink, would chmod the linked (installed) files.
-        for copied in (target, *(path for path in target.rglob("*") if path.is_dir())):
-            copied.chmod(0o700)
+            _link_tree(source / folder, target / folder)
         yield target
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """`source` again under `target`: its files hard-linked (or copied), its folders made anew.
+
+    The folders are ours and writable whatever the installed ones are (a read-only
+    site-packages): else the cleanup, failing to unlink, would chmod the linked files.
+    A linked folder is followed, as `shutil.copytree` without `symlinks` does.
+    """
+    for folder, _, files in os.walk(source, followlinks=True):
+        made = target / os.path.relpath(folder, source)
+        made.mkdir(mode=0o700)
+        made.chmod(0o700)  # whatever the umask took away
+        for name in files:
+            _link_or_copy(os.path.join(folder, name), os.path.join(made, name))
 
 
 def _link_or_copy(source: str, target: str) -> None:
