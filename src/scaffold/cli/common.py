@@ -22,11 +22,13 @@ def fail(error: ScaffoldError) -> NoReturn:
 
 
 def answered(run: Callable[..., T], interactive: bool, status: str) -> T:
-    """Run `run` with the wizard for a person, or quietly under a spinner for scripts."""
+    """Run `run` with the wizard for a person, else under a spinner on a terminal."""
     if interactive:
         from ..wizard import Wizard  # prompt_toolkit is only worth loading for a person
 
         return run(ask=Wizard(err_console))
+    if not err_console.is_terminal:  # no one to watch a spinner (a script, CI): no live display
+        return run()
     with err_console.status(status):
         return run()
 
