@@ -42,8 +42,8 @@ class Project:
         env = git_env(folder)  # probed once, not per command
         git(folder, *PACKED_ADD, "add", "--all", env=env)
         # A repository of one commit has nothing to maintain: no `git maintenance` process.
-        quiet = ("-c", "maintenance.auto=false")
-        git(folder, *quiet, "commit", "--quiet", "--no-verify", "--message", message, env=env)
+        no_maintenance = ("-c", "maintenance.auto=false")
+        git(folder, *no_maintenance, "commit", "--quiet", "--no-verify", "--message", message, env=env)
         git(folder, "branch", PRISTINE_BRANCH, env=env)
         return cls(folder)
 

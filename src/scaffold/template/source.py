@@ -79,8 +79,8 @@ def _link_tree(source: Path, target: Path) -> None:
     """
     for folder, _, files in os.walk(source, followlinks=True):
         made = target / os.path.relpath(folder, source)
-        made.mkdir(mode=0o700)
-        made.chmod(0o700)  # whatever the umask took away
+        made.mkdir()
+        made.chmod(0o700)
         for name in files:
             _link_or_copy(os.path.join(folder, name), os.path.join(made, name))
 
