@@ -176,6 +176,32 @@ def test_check_and_explain_do_not_import_copier(default_project: Path, tmp_path:
         assert result.stderr.strip().splitlines()[-1] == "False", (command, result.stderr[-2000:])
 
 
+def test_scaffold_new_in_a_script_loads_no_console_library(tmp_path: Path) -> None:
+    """Off a terminal `new` prints through click: rich (~16 ms, 1.5 % of a render) is for
+    the wizard, spinners and tables; errors still go through it."""
+    probe = (
+        "import sys\n"
+        "from scaffold.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:], standalone_mode=False)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted({'rich', 'scaffold.wizard'} & set(sys.modules)), file=sys.stderr)\n"
+    )
+    made = subprocess.run(
+        [sys.executable, "-c", probe, "new", str(tmp_path / "svc"), "--defaults", "--no-git"],
+        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert made.stderr.strip().splitlines()[-1] == "[]", made.stderr[-2000:]
+    assert made.stdout.startswith(f"Created {tmp_path / 'svc'} (template v"), made.stdout
+    refused = subprocess.run(
+        [sys.executable, "-c", probe, "new", str(tmp_path / "svc"), "--defaults"],
+        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert refused.stderr.splitlines()[0] == f"error: destination {tmp_path / 'svc'} exists and is not empty"
+    assert refused.stderr.strip().splitlines()[-1] == "['rich']"
+
+
 def test_a_render_reads_the_templates_files_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One `Template` per source: copier.yml and the guide are parsed once per `scaffold new`
     (Copier's own parse aside), whoever needs them (questions, version, message, presets)."""

@@ -122,3 +122,50 @@ def test_unknown_option_is_a_usage_error(scaffold: Scaffold, tmp_path: Path) -> 
     result = scaffold("new", str(tmp_path / "svc"), "--no-such-flag")
     assert result.code == 2
     assert not (tmp_path / "svc").exists()
+
+
+def _validated_template(folder: Path) -> Path:
+    """A template with one visible and one secret validated question: Copier runs the
+    visible one's validator, scaffold the secret one's (Copier skips secrets)."""
+    folder.mkdir()
+    (folder / "copier.yml").write_text(
+        "name:\n  type: str\n  default: ok\n"
+        "  validator: \"{% if name != 'ok' %}must be ok, not {{ name }}{% endif %}\"\n"
+        "token:\n  type: str\n  secret: true\n  default: good\n"
+        "  validator: \"{% if token != 'good' %}must be good{% endif %}\"\n"
+    )
+    (folder / "README.md.jinja").write_text("{{ name }}\n")
+    (folder / "{{ _copier_conf.answers_file }}.jinja").write_text("{{ _copier_answers|to_nice_yaml }}")
+    return folder
+
+
+def test_a_template_without_an_answers_file_is_refused(scaffold: Scaffold, tmp_path: Path) -> None:
+    """Nothing could ever update its output: one line, nothing written."""
+    template = _validated_template(tmp_path / "tpl")
+    (template / "{{ _copier_conf.answers_file }}.jinja").unlink()
+    result = scaffold("new", str(tmp_path / "out" / "svc"), "--defaults", "--template", str(template))
+    assert result.code == 2, result
+    assert "writes no .copier-answers.yml" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("pair", "expected"),
+    [
+        ("name=bad", "invalid answer for name ('bad'): must be ok, not bad"),
+        ("token=evil", "invalid answer for token ('evil'): must be good"),
+    ],
+)
+def test_every_validator_runs_without_a_person_to_ask(
+    scaffold: Scaffold, tmp_path: Path, pair: str, expected: str
+) -> None:
+    template = _validated_template(tmp_path / "tpl")
+    result = scaffold(
+        "new", str(tmp_path / "out" / "svc"), "--defaults", "--template", str(template), "--data", pair
+    )
+    assert result.code == 2, result
+    assert result.stderr.strip().splitlines() == [f"error: {expected}"]
+    assert not (tmp_path / "out").exists()
+    good = scaffold("new", str(tmp_path / "svc"), "--defaults", "--template", str(template), "--no-git")
+    assert good.code == 0, good
+    assert (tmp_path / "svc" / "README.md").read_text() == "ok\n"

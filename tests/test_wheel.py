@@ -45,8 +45,14 @@ def test_installed_template_has_bytecode_to_leave_behind(installed: Path) -> Non
     assert _debris(installed / "scaffold" / "_template" / "template"), "pip compiled the template's .py files"
 
 
+def _files(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*")}
+
+
 def test_scaffold_new_from_the_wheel_leaves_no_bytecode(installed: Path, tmp_path: Path) -> None:
+    """The installed template is rendered where it lies (no copy), and left as it was."""
     env = {**os.environ, "PYTHONPATH": str(installed)}
+    before = _files(installed / "scaffold" / "_template")
     made = subprocess.run(
         [sys.executable, "-m", "scaffold", "new", str(tmp_path / "svc"), "--defaults"],
         capture_output=True, text=True, check=False, env=env, cwd=tmp_path,
@@ -58,6 +64,8 @@ def test_scaffold_new_from_the_wheel_leaves_no_bytecode(installed: Path, tmp_pat
     )  # fmt: skip
     assert probe.stdout.startswith(str(installed)), "the installed wheel rendered it"
     assert _debris(tmp_path / "svc") == []
+    assert '_src_path: "scaffold:embedded"' in (tmp_path / "svc" / ".copier-answers.yml").read_text()
+    assert _files(installed / "scaffold" / "_template") == before
 
 
 def test_plain_copier_copy_of_the_installed_template_leaves_no_bytecode(

@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,14 +92,14 @@ def _staging_dir(destination: Path) -> Iterator[Path]:
                     folder.rmdir()
 
 
-def _commit(folder: Path, message: str, team_files: dict[Path, str], team_message: str) -> None:
+def _commit(project: Project, message: str, team_files: dict[Path, str], team_message: str) -> None:
     """The first commit, where the pristine branch starts, and the team's own files (an
     inferred contract) as a second commit on main only: the pristine branch stays the
     template's rendering, so updates never undo them.
     """
-    project = Project.create(folder, message)
+    project.first_commit(message)
     if team_files:
-        _write(folder, team_files)
+        _write(project.root, team_files)
         project.commit_files([str(path) for path in team_files], team_message)
 
 
@@ -159,14 +160,18 @@ def generate(request: NewRequest, ask: Prompter | None = None) -> NewResult:
                 )
         staging = stack.enter_context(_staging_dir(destination))
         project = staging / destination.name
+        # `git init` beside the render; leaving the pool waits for it, before staging goes.
+        aside = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        repository = aside.submit(Project.init, project) if request.git else None
         rendered = render(source, project, data=data, named_after=destination, ask=ask)
         team_files = _team_files(project, rendered.answers, inferred)
-        if request.git:
+        if repository is not None:
             label = f" v{rendered.version}" if rendered.version else ""
             name = rendered.answers.get("project_name", destination.name)
             sample = request.sample.name if request.sample else ""
             team_message = f"Describe the features of {sample} in the contract (inferred)"
-            _commit(project, f"Generate {name} from scaffold template{label}", team_files, team_message)
+            message = f"Generate {name} from scaffold template{label}"
+            _commit(repository.result(), message, team_files, team_message)
         else:
             _write(project, team_files)
         if destination.exists():

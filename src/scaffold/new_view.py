@@ -4,41 +4,46 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
+import click
 
 from .project.pristine import PRISTINE_BRANCH
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from .new import NewResult
     from .template.guide import Preset
 
 
-def show(console: Console, result: NewResult) -> None:
-    """What was created, the contract guesses to check, and the template's next steps."""
+def show(result: NewResult) -> None:
+    """What was created, the contract guesses to check, and the template's next steps.
+
+    Through click, which colours only a terminal and never wraps: no rich to import on
+    the path a script takes, and a path or a note is printed as it is, never as markup.
+    """
     answers = result.answers
     version = f" (template v{result.template_version})" if result.template_version else ""
-    console.print(f"[green]Created[/green] {result.destination}{version}")
+    click.echo(f"{click.style('Created', fg='green')} {result.destination}{version}")
     if result.committed:
-        console.print(
+        click.echo(
             "A git repository with a first commit is ready. Push both branches, "
             f"`git push -u origin main {PRISTINE_BRANCH}`: template updates merge from "
-            f"{PRISTINE_BRANCH}, and the scheduled update job fails without it.",
-            markup=False,
-            soft_wrap=True,
+            f"{PRISTINE_BRANCH}, and the scheduled update job fails without it."
         )
     if result.contract_notes:
-        console.print("\nThe feature contract was inferred from the sample; check these guesses:")
+        click.echo("\nThe feature contract was inferred from the sample; check these guesses:")
         for note in result.contract_notes:
-            console.print(f"  - {note}", markup=False, soft_wrap=True)
+            click.echo(f"  - {note}")
     if result.message.strip():  # the template's own next steps, as `copier copy` prints them
-        console.print("\n" + result.message.strip("\n"), markup=False, soft_wrap=True)
+        click.echo("\n" + result.message.strip("\n"))
     if "project_slug" in answers:
-        console.print(f"\nThe answers are in {result.destination / '.copier-answers.yml'}.")
+        click.echo(f"\nThe answers are in {result.destination / '.copier-answers.yml'}.")
 
 
 def presets_table(presets: list[Preset]) -> Table:
     """Each preset: its name, what it is for, and the answers it sets."""
+    from rich.table import Table
+
     table = Table("preset", "what it is for", "answers")
     for item in presets:
         answers = ", ".join(f"{key}={value}" for key, value in item.answers.items())

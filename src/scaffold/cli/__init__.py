@@ -70,7 +70,7 @@ class LazyGroup(click.Group):
             fail(error)
         except KeyboardInterrupt:
             note = INTERRUPTED.get(str(ctx.meta.get("scaffold.command")))
-            err_console.print("[red]interrupted[/red]" + (f"; {note}" if note else ""))
+            err_console().print("[red]interrupted[/red]" + (f"; {note}" if note else ""))
             sys.exit(ExitCode.INTERRUPTED)
 
 

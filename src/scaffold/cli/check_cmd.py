@@ -94,7 +94,9 @@ def check_command(
         report = format_report(results, "text", version=__version__, errors=errors)
     elif fmt != "text":  # people read stderr; the text report already names broken plugins
         for problem in errors:
-            err_console.print(f"[red]error:[/red] plugin {problem.plugin}: {problem.message}", soft_wrap=True)
+            err_console().print(
+                f"[red]error:[/red] plugin {problem.plugin}: {problem.message}", soft_wrap=True
+            )
     click.echo(report)
     sys.exit(ExitCode.FAILED if summary(results)["fail"] or errors else ExitCode.OK)
 

@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import NoReturn, TypeVar
-
-from rich.console import Console
-from rich.markup import escape
+from functools import cache
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from ..errors import ExitCode, ScaffoldError
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 T = TypeVar("T")
-err_console = Console(stderr=True, highlight=False)
+
+
+@cache
+def err_console() -> Console:
+    """Standard error through rich, made on first use: `scaffold new` run by a script
+    succeeds without importing rich at all."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
 
 
 def fail(error: ScaffoldError) -> NoReturn:
     """Report a user-facing error as one line and exit with its code (the error boundary's)."""
-    err_console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+    from rich.markup import escape
+
+    err_console().print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
     sys.exit(error.exit_code)
 
 
@@ -26,20 +37,23 @@ def answered(run: Callable[..., T], interactive: bool, status: str) -> T:
     if interactive:
         from ..wizard import Wizard  # prompt_toolkit is only worth loading for a person
 
-        return run(ask=Wizard(err_console))
-    if not err_console.is_terminal:  # no one to watch a spinner (a script, CI): no live display
+        return run(ask=Wizard(err_console()))
+    # No one to watch a spinner (a script, CI): no live display.
+    if not sys.stderr.isatty() or not err_console().is_terminal:
         return run()
-    with err_console.status(status):
+    with err_console().status(status):
         return run()
 
 
 def abandoned(where: str, problems: list[str], what: str = "Update") -> None:
     """Report an abort; refs someone else moved meanwhile are named, not reset (exit 2);
     files left in place are noted."""
+    from rich.console import Console
+
     Console(highlight=False).print(f"{what} abandoned; back on {where} as before.", markup=False)
     for problem in problems:
         label = "" if problem.startswith("note:") else "warning: "
-        err_console.print(f"{label}{problem}", markup=False, highlight=False, soft_wrap=True)
+        err_console().print(f"{label}{problem}", markup=False, highlight=False, soft_wrap=True)
     if any(not problem.startswith("note:") for problem in problems):
         sys.exit(ExitCode.ERROR)
 

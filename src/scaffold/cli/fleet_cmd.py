@@ -55,7 +55,7 @@ def fleet_status_command(root: Path | None, manifest: Path | None, fmt: str, no_
     repos = fleet_status(_fleet_paths(root, manifest), cache=not no_cache)
     errors = load().errors  # a broken check plugin: its checks are missing from every repo
     for problem in errors:
-        err_console.print(f"[red]error:[/red] plugin {problem.plugin}: {problem.message}", soft_wrap=True)
+        err_console().print(f"[red]error:[/red] plugin {problem.plugin}: {problem.message}", soft_wrap=True)
     if fmt != "text":
         kind = "json" if fmt == "json" else "markdown" if fmt == "markdown" else "html"
         click.echo(render_status(repos, kind, errors))  # type: ignore[arg-type]
@@ -96,7 +96,7 @@ def fleet_update_command(
     from ..fleet_view import rollout_counts, rollout_json, show_rollout
 
     paths = _fleet_paths(root, manifest)
-    with Progress(console=err_console, transient=True) as progress:
+    with Progress(console=err_console(), transient=True) as progress:
         task = progress.add_task("Updating", total=len(paths))
 
         def advance(_: UpdateReport) -> None:

@@ -7,7 +7,6 @@ from functools import partial
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from .common import answered
 
@@ -85,7 +84,7 @@ def new(
         target=target,
     )
     result = answered(partial(generate, request), interactive, "Rendering the template…")
-    new_view.show(Console(highlight=False), result)
+    new_view.show(result)
 
 
 @click.command("presets")
@@ -101,5 +100,7 @@ def presets_command(template: str | None, vcs_ref: str | None) -> None:
     if guide is None or not guide.presets:
         click.echo("This template offers no presets.")
         return
+    from rich.console import Console
+
     Console(highlight=False).print(presets_table(guide.presets))
     click.echo("Use one with `scaffold new DEST --preset NAME`; --data answers win over it.")

@@ -127,12 +127,15 @@ class Questionnaire:
         conf = {"dst_path": PurePath(self.dst_path), "sep": "/", "answers_file": ".copier-answers.yml"}
         return {"_copier_conf": conf, "_folder_name": self.dst_path.name}
 
-    def check(self, question: Question, value: Any, context: Mapping[str, Any]) -> str | None:
-        """The rule `value` breaks, or None when the answer is valid."""
+    def check(
+        self, question: Question, value: Any, context: Mapping[str, Any], *, validator: bool = True
+    ) -> str | None:
+        """The rule `value` breaks, or None when the answer is valid (without `validator`:
+        the choices only)."""
         if question.choices and value not in question.choices.values():
             allowed = ", ".join(repr(choice) for choice in question.choices.values())
             return f"must be one of {allowed}"
-        if question.validator:
+        if question.validator and validator:
             message = str(self.render_value(question.validator, {**context, question.name: value}))
             return message.strip() or None
         return None
@@ -151,9 +154,15 @@ class Questionnaire:
         return str(self.render_value(text, context))
 
     def resolve_context(
-        self, provided: Mapping[str, Any], ask: Asker | None = None
+        self, provided: Mapping[str, Any], ask: Asker | None = None, *, copier_validates: bool = False
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The visible answers, and the whole render context (hidden values included)."""
+        """The visible answers, and the whole render context (hidden values included).
+
+        With `copier_validates` (answers handed straight to Copier, no one to re-ask), the
+        copier.yml validators of visible, non-secret questions are left to Copier, which
+        runs each of them before it writes anything: compiling them twice is a third of
+        this method's time. Types and choices (which Copier does not check) stay here.
+        """
         unknown = sorted(set(provided) - set(self.names))
         if unknown:
             raise ScaffoldError(
@@ -180,7 +189,7 @@ class Questionnaire:
                 raise AnswerError(question.name, None, "is required and has no default")
             else:
                 value = default
-            rule = self.check(question, value, context)
+            rule = self.check(question, value, context, validator=question.secret or not copier_validates)
             if rule:
                 raise AnswerError(question.name, value, rule)
             context[question.name] = answers[question.name] = value

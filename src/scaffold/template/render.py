@@ -42,16 +42,21 @@ def _first_line(error: BaseException) -> str:
     return message.splitlines()[0] if message else type(error).__name__
 
 
-def _translate_copier_error(error: Exception) -> ScaffoldError:
+def _translate_copier_error(error: Exception, answers: Mapping[str, Any]) -> ScaffoldError:
     match = _COPIER_VALIDATION.match(str(error).strip())
     if match:
-        return AnswerError(match["name"], "?", match["rule"].strip())
+        return AnswerError(match["name"], answers.get(match["name"], "?"), match["rule"].strip())
     return ScaffoldError(f"template failed to render: {_first_line(error)}")
 
 
 def _record_source(project: Path, source: str) -> None:
     """Point `_src_path` in the answers file at the template the user named."""
     path = project / ANSWERS_FILE
+    if not path.is_file():
+        raise ScaffoldError(
+            f"the template writes no {ANSWERS_FILE}, so it could never be updated; "
+            "add '{{ _copier_conf.answers_file }}.jinja' holding '{{ _copier_answers|to_nice_yaml }}'"
+        )
     text = path.read_text()
     updated, count = re.subn(r"(?m)^_src_path: .*$", lambda _: f"_src_path: {json.dumps(source)}", text)
     if count != 1:
@@ -77,10 +82,9 @@ def render(
     questionnaire = questionnaire_for(source, named_after)
     if drop_unknown:
         data = {key: value for key, value in data.items() if key in questionnaire.names}
-    answers, context = questionnaire.resolve_context(data, ask=ask)
+    # Without a person to re-ask, the validators run once, in Copier, before it writes.
+    answers, context = questionnaire.resolve_context(data, ask=ask, copier_validates=ask is None)
     try:
-        # Already validated with the same validators and Jinja setup: as defaults, Copier
-        # takes the answers without a second validation pass over each of them.
         run_copy(
             str(source.path),
             project,
@@ -89,9 +93,12 @@ def render(
             defaults=True,
             quiet=True,
             unsafe=False,
+            # Every caller renders inside a temporary folder it removes itself (and `new`
+            # may be running `git init` in `project` meanwhile): Copier need not clean up.
+            cleanup_on_error=False,
         )
     except (CopierError, TemplateError, ValueError, OSError, subprocess.CalledProcessError) as error:
-        raise _translate_copier_error(error) from error
+        raise _translate_copier_error(error, answers) from error
     _record_source(project, source.record)
     return Rendered(
         answers,

@@ -48,10 +48,11 @@ def embedded_template_dir() -> Path:
 
 
 @contextmanager
-def embedded_template_copy() -> Iterator[Path]:
-    """A plain (non-git) copy of the embedded template.
+def embedded_template() -> Iterator[Path]:
+    """The embedded template as a plain (non-git) folder: a wheel's as installed, a source
+    checkout's as a linked copy.
 
-    In a source checkout the template lives inside a git repository, and Copier would
+    In a source checkout the template is the root of a git repository, and Copier would
     version it by `git describe`; copying it out makes an editable install behave like
     the wheel: the template version is the one in copier.yml. Files are hard-linked where
     the file system allows (`includes/` holds 5.7 MB of dependency locks; Copier refuses
@@ -59,6 +60,9 @@ def embedded_template_copy() -> Iterator[Path]:
     written, since a write through a link would change the installed template.
     """
     source = embedded_template_dir()
+    if source.name == "_template":  # a wheel's: no git repository to hide, nothing to copy
+        yield source
+        return
     with tempfile.TemporaryDirectory(prefix="scaffold-template-") as tmp:
         target = Path(tmp) / "template-source"
         target.mkdir(mode=0o700)
@@ -169,8 +173,8 @@ def template_source(template: str | None, vcs_ref: str | None = None) -> Iterato
     Without `vcs_ref`, a git template is taken at its latest version tag, as Copier does.
     """
     if template is None or template == EMBEDDED_SOURCE:
-        with embedded_template_copy() as copy:
-            yield Template(copy, EMBEDDED_SOURCE)
+        with embedded_template() as folder:
+            yield Template(folder, EMBEDDED_SOURCE)
         return
     if _is_local_plain_dir(template):
         yield Template(Path(template).resolve(), str(Path(template).resolve()))
