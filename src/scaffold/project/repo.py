@@ -8,6 +8,7 @@ commit are defined here once.
 
 from __future__ import annotations
 
+import os
 import shutil
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -41,8 +42,9 @@ class Project:
         """
         if shutil.which("git") is None:
             raise ScaffoldError("git is not installed; install it or pass --no-git")
-        git(folder.parent, "init", "--quiet", "--initial-branch=main", str(folder))
-        git_env(folder)
+        # No identity or hooks involved yet: the environment as it is, no probe for it.
+        git(folder.parent, "init", "--quiet", "--initial-branch=main", str(folder), env=os.environ)
+        git_env(folder)  # probed once, here, for every later command
         return cls(folder)
 
     def first_commit(self, message: str) -> None:
