@@ -39,7 +39,7 @@ def _timed(command: list[str]) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     names = ("copier copy", "scaffold new", "scaffold new --no-git")
     timings: dict[str, list[float]] = {name: [] for name in names}
@@ -91,6 +91,13 @@ def main() -> None:
             f"{name:<24}{median:>9.3f}{min(values):>9.3f}{max(values):>9.3f}{median / baseline:>10.2f}x"
             f"{used:>9.3f}{used / cpu_baseline:>10.2f}x"
         )
+    # Each round's commands run back to back, so a round's ratio cancels the host's slow
+    # drift (another tenant, CPU frequency) that the medians above still carry.
+    print("paired: median (and quartiles) of each round's ratio to copier copy")
+    for name in names[1:]:
+        ratios = [mine / theirs for mine, theirs in zip(timings[name], timings["copier copy"], strict=True)]
+        low, middle, high = statistics.quantiles(ratios, n=4)
+        print(f"{name:<24}{middle:>9.3f}x  ({low:.3f}-{high:.3f})")
 
 
 if __name__ == "__main__":

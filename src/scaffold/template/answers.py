@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from jinja2 import Environment
+from jinja2 import Template as JinjaTemplate
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import AnswerError, ScaffoldError
@@ -110,6 +111,7 @@ class Questionnaire:
         self.questions = [Question.from_spec(name, spec) for name, spec in questions.items()]
         self.jinja = jinja
         self.dst_path = dst_path
+        self._compiled: dict[str, JinjaTemplate] = {}  # a condition such as `serving == 'online'` recurs
 
     @property
     def names(self) -> list[str]:
@@ -120,7 +122,10 @@ class Questionnaire:
         """`value` rendered with `context` when it is a template string; anything else as is."""
         if not isinstance(value, str) or ("{{" not in value and "{%" not in value):
             return value
-        return self.jinja.from_string(value).render(**context)
+        compiled = self._compiled.get(value)
+        if compiled is None:
+            compiled = self._compiled[value] = self.jinja.from_string(value)
+        return compiled.render(**context)
 
     def base_context(self) -> dict[str, Any]:
         """What Copier's context holds before any answer: its settings and the folder name."""
