@@ -2,16 +2,18 @@
 
 Both run as commands (Python start-up and imports included), alternating in one run,
 on the same template: the embedded one, as scaffold itself reads it (copied out of git
-in a source checkout). scaffold additionally resolves every answer (types and choices;
-the validators run once, in Copier), runs `git init` (beside the render) and makes the
-first commit. Prints the medians and the ratio (target: <= 1.1), for wall time and for
-CPU time (user + system of the command): on a shared virtual machine the wall time of
-one command varies by 2x between minutes, and the CPU time shows the work done.
+in a source checkout, read in place from an installed wheel: both are measured).
+scaffold additionally resolves every answer (types and choices; the validators run
+once, in Copier), runs `git init` (beside the render) and makes the first commit.
+Prints the medians and the ratio (target: <= 1.1), for wall time and for CPU time
+(user + system of the command): on a shared virtual machine the wall time of one
+command varies by 2x between minutes, and the CPU time shows the work done.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import statistics
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from scaffold.template.source import embedded_template
@@ -29,51 +32,52 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _timed(command: list[str]) -> tuple[float, float]:
+def _timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall and CPU seconds of one run of `command`."""
     cpu = _children_cpu()
     start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
+    subprocess.run(command, check=True, capture_output=True, env=env)
     return time.perf_counter() - start, _children_cpu() - cpu
+
+
+def _installed_wheel(work: Path) -> Path:
+    """scaffold's wheel, built from this checkout and installed (no dependencies: this
+    environment's serve) into a folder for PYTHONPATH: what `pip install` gives a team."""
+    root = Path(__file__).resolve().parents[1]
+    pip = [sys.executable, "-m", "pip", "--quiet"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--wheel-dir", str(work / "wheel"), str(root)], check=True)
+    [wheel] = (work / "wheel").glob("*.whl")
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(work / "site"), str(wheel)], check=True)
+    return work / "site"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
-    names = ("copier copy", "scaffold new", "scaffold new --no-git")
-    timings: dict[str, list[float]] = {name: [] for name in names}
-    cpu: dict[str, list[float]] = {name: [] for name in names}
     with embedded_template() as template, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        commands = {
-            "copier copy": lambda d: [
-                sys.executable,
-                "-m",
-                "copier",
-                "copy",
-                "--defaults",
-                "--quiet",
-                str(template),
-                d,
-            ],
-            "scaffold new": lambda d: [sys.executable, "-m", "scaffold", "new", d, "--defaults"],
-            "scaffold new --no-git": lambda d: [
-                sys.executable,
-                "-m",
-                "scaffold",
-                "new",
-                d,
-                "--defaults",
-                "--no-git",
-            ],
+        wheel_env = {**os.environ, "PYTHONPATH": str(_installed_wheel(work))}
+        new = [sys.executable, "-m", "scaffold", "new"]
+        # name -> (command for a destination, environment)
+        commands: dict[str, tuple[Callable[[str], list[str]], dict[str, str] | None]] = {
+            "copier copy": (
+                lambda d: [sys.executable, "-m", "copier", "copy", "--defaults", "--quiet", str(template), d],
+                None,
+            ),
+            "scaffold new": (lambda d: [*new, d, "--defaults"], None),
+            "  from the wheel": (lambda d: [*new, d, "--defaults"], wheel_env),
+            "scaffold new --no-git": (lambda d: [*new, d, "--defaults", "--no-git"], None),
         }
-        for name, command in commands.items():  # warm-up: imports and file caches
-            _timed(command(str(work / f"warm-{name.replace(' ', '-')}" / "svc")))
+        names = list(commands)
+        timings: dict[str, list[float]] = {name: [] for name in names}
+        cpu: dict[str, list[float]] = {name: [] for name in names}
+        for name, (command, env) in commands.items():  # warm-up: imports and file caches
+            _timed(command(str(work / f"warm-{len(name)}" / "svc")), env)
         for index in range(args.rounds):
-            for name, command in commands.items():
-                destination = work / f"{index}-{name.replace(' ', '-')}" / "svc"
-                wall, used = _timed(command(str(destination)))
+            for number, (name, (command, env)) in enumerate(commands.items()):
+                destination = work / f"{index}-{number}" / "svc"
+                wall, used = _timed(command(str(destination)), env)
                 timings[name].append(wall)
                 cpu[name].append(used)
                 shutil.rmtree(destination.parent)
