@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import resource
 import shutil
 import statistics
@@ -74,8 +75,10 @@ def main() -> None:
         cpu: dict[str, list[float]] = {name: [] for name in names}
         for name, (command, env) in commands.items():  # warm-up: imports and file caches
             _timed(command(str(work / f"warm-{len(name)}" / "svc")), env)
+        order = random.Random(0)  # each round in its own order: no command always follows another
         for index in range(args.rounds):
-            for number, (name, (command, env)) in enumerate(commands.items()):
+            for number, name in enumerate(order.sample(names, len(names))):
+                command, env = commands[name]
                 destination = work / f"{index}-{number}" / "svc"
                 wall, used = _timed(command(str(destination)), env)
                 timings[name].append(wall)

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 
 from ..errors import ExitCode
-from .common import abandoned, answered
+from .common import abandoned, answered, loaded
 
 ADOPT_EXAMPLES = """
 \b
@@ -74,6 +74,7 @@ def adopt_command(
     from ..adopt import AdoptRequest, adopt, parse_prefer
     from ..template.answers import parse_data
 
+    loaded()
     request = AdoptRequest(
         path=path,
         data=parse_data(list(pairs), data_file),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 from functools import cache
@@ -22,6 +23,17 @@ def err_console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, highlight=False)
+
+
+def loaded() -> None:
+    """Mark the end of a rendering command's imports (Copier, Jinja, pydantic …).
+
+    What is imported lives as long as this short process: `gc.freeze` takes it out of the
+    collector's full passes, which a render's allocations would otherwise trigger again
+    and again over every module's objects (~7 % of `scaffold new`). Nothing frozen was
+    garbage; later objects are collected as before.
+    """
+    gc.freeze()
 
 
 def fail(error: ScaffoldError) -> NoReturn:

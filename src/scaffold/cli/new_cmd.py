@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .common import answered
+from .common import answered, loaded
 
 NEW_EXAMPLES = """
 \b
@@ -71,6 +71,7 @@ def new(
     from ..new import NewRequest, generate
     from ..template.answers import parse_data
 
+    loaded()
     data = parse_data(list(pairs), data_file)
     interactive = not defaults and sys.stdin.isatty() and sys.stdout.isatty()
     request = NewRequest(

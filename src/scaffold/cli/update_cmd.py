@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 
 from ..errors import ExitCode
-from .common import abandoned
+from .common import abandoned, loaded
 
 
 @click.command("update")
@@ -49,6 +49,7 @@ def update(
     from .. import update_view
     from ..template.answers import parse_data
 
+    loaded()
     if abort:
         from ..project import abort as abort_change
 
@@ -78,6 +79,7 @@ def plan(path: Path, to: str | None, fmt: str) -> None:
     from .. import update as updating
     from .. import update_view
 
+    loaded()
     outcome = updating.run(updating.UpdateRequest(path=path, to=to, dry_run=True))
     if fmt == "json":
         click.echo(update_view.as_json(outcome))

@@ -20,7 +20,7 @@ from jinja2 import Template as JinjaTemplate
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import AnswerError, ScaffoldError
-from .source import Template
+from .source import YAML_LOADER, Template
 
 # What Copier's own Jinja environment loads, so validators render the same way here.
 _COPIER_EXTENSIONS = ["jinja2_ansible_filters.AnsibleCoreFiltersExtension"]
@@ -95,7 +95,7 @@ def cast(question: Question, value: Any) -> Any:
         if kind == "json":
             return json.loads(value) if isinstance(value, str) else value
         if kind == "yaml":
-            return yaml.safe_load(value) if isinstance(value, str) else value
+            return yaml.load(value, Loader=YAML_LOADER) if isinstance(value, str) else value  # noqa: S506
     except (ValueError, TypeError, json.JSONDecodeError, yaml.YAMLError) as error:
         raise AnswerError(question.name, value, f"must be of type {kind}") from error
     return value
