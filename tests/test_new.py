@@ -360,3 +360,79 @@ def _texts(repo: Path) -> list[str]:
         for path in repo.rglob("*")
         if path.is_file() and ".git" not in path.parts
     ]
+
+
+def _tiny_template(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "copier.yml").write_text("name:\n  type: str\n  default: ok\n")
+    (folder / "{{ _copier_conf.answers_file }}.jinja").write_text("{{ _copier_answers|to_nice_yaml }}")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("env", "terminal", "coloured"),
+    [
+        ({}, True, True),
+        ({"NO_COLOR": "1"}, True, False),
+        ({}, False, False),
+        ({"FORCE_COLOR": "1"}, False, True),
+    ],
+)
+def test_the_created_line_is_coloured_as_every_other_command_is(
+    tmp_path: Path, env: dict[str, str], terminal: bool, coloured: bool
+) -> None:
+    """Green on a terminal; never with NO_COLOR (no-color.org), always with FORCE_COLOR."""
+    from click.testing import CliRunner
+
+    from scaffold.cli import main
+
+    template = _tiny_template(tmp_path / "tpl")
+    args = ["new", str(tmp_path / "svc"), "--defaults", "--no-git", "--template", str(template)]
+    environment: dict[str, str | None] = {"NO_COLOR": None, "FORCE_COLOR": None, **env}
+    result = CliRunner().invoke(main, args, env=environment, color=terminal)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("\x1b[32mCreated\x1b[0m " if coloured else f"Created {tmp_path / 'svc'}")
+
+
+def test_only_a_process_of_its_own_is_tuned_for_a_short_life(tmp_path: Path) -> None:
+    """`gc.freeze` after a rendering command's imports, never in a caller's process."""
+    import gc
+
+    from support import run_in_process
+
+    template = _tiny_template(tmp_path / "tpl")
+    frozen = gc.get_freeze_count()
+    made = run_in_process("new", str(tmp_path / "a"), "--defaults", "--no-git", "--template", str(template))
+    assert made.code == 0, made
+    assert gc.get_freeze_count() == frozen, "a Python caller's objects were frozen"
+    probe = (
+        "import gc, sys\n"
+        "from scaffold.cli import run\n"
+        "sys.argv = ['scaffold', *sys.argv[1:]]\n"
+        "try:\n"
+        "    run()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(gc.get_freeze_count() > 0, file=sys.stderr)\n"
+    )
+    command = ["new", str(tmp_path / "b"), "--defaults", "--no-git", "--template", str(template)]
+    own = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, check=False)
+    assert own.stderr.strip().splitlines()[-1] == "True", own.stderr
+
+
+def test_reading_a_templates_contract_rules_writes_no_bytecode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wizard loads the template's contract rules where they lie: in an installed wheel,
+    a __pycache__ there would be a file pip never installed."""
+    import shutil
+
+    from scaffold.contract_review import checker
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    shutil.copytree(ROOT / "template" / "src", tmp_path / "template" / "src")
+    check = checker(tmp_path)
+    assert check("features: [") is not None
+    assert check("target: {name: y, kind: binary}\nfeatures: {x: {kind: nope}}\n") is not None
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("__pycache__")) == []
+    assert sys.dont_write_bytecode is False, "restored afterwards"

@@ -1,5 +1,5 @@
 """`python -m scaffold` is the `scaffold` command."""
 
-from .cli import main
+from .cli import run
 
-main()
+run()

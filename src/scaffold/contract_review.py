@@ -103,11 +103,15 @@ def checker(template: Path) -> Checker:
         if spec is not None and spec.loader is not None:
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module  # pydantic resolves the module's annotations through it
+            # No __pycache__ beside it: an installed wheel's template is read where it lies.
+            writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
             try:
                 spec.loader.exec_module(module)
                 parse, failure = module.parse_contract, module.ContractError
             except ImportError:  # e.g. numpy is not installed next to scaffold
                 sys.modules.pop(spec.name, None)
+            finally:
+                sys.dont_write_bytecode = writes_bytecode
 
     def check(text: str) -> str | None:
         try:

@@ -24,11 +24,12 @@ class ScaffoldError(Exception):
 class AnswerError(ScaffoldError):
     """An answer broke its question's rule (from the validator or the choices in copier.yml)."""
 
-    def __init__(self, question: str, value: object, rule: str) -> None:
+    def __init__(self, question: str, value: object, rule: str, *, secret: bool = False) -> None:
         self.question = question
         self.value = value
         self.rule = rule
-        super().__init__(f"invalid answer for {question} ({value!r}): {rule}")
+        shown = "a secret" if secret else repr(value)  # a secret answer is never printed
+        super().__init__(f"invalid answer for {question} ({shown}): {rule}")
 
 
 class BusyError(ScaffoldError):

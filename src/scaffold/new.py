@@ -11,7 +11,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,7 +137,8 @@ def generate(request: NewRequest, ask: Prompter | None = None) -> NewResult:
     destination = Path(os.path.abspath(request.destination))
     _check_destination(destination)
     with ExitStack() as stack:
-        source = stack.enter_context(template_source(request.template, request.vcs_ref))
+        template = stack.enter_context(ExitStack())  # closed before the result moves into place
+        source = template.enter_context(template_source(request.template, request.vcs_ref))
         # The guide is only needed for presets and the wizard's long help.
         guide = source.guide if (ask is not None or request.preset) else None
         if ask is not None and guide is not None:
@@ -160,20 +160,20 @@ def generate(request: NewRequest, ask: Prompter | None = None) -> NewResult:
                 )
         staging = stack.enter_context(_staging_dir(destination))
         project = staging / destination.name
-        # `git init` beside the render; leaving the pool waits for it, before staging goes.
-        aside = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-        repository = aside.submit(Project.init, project) if request.git else None
         rendered = render(source, project, data=data, named_after=destination, ask=ask)
         team_files = _team_files(project, rendered.answers, inferred)
-        if repository is not None:
+        if request.git:
             label = f" v{rendered.version}" if rendered.version else ""
             name = rendered.answers.get("project_name", destination.name)
             sample = request.sample.name if request.sample else ""
             team_message = f"Describe the features of {sample} in the contract (inferred)"
             message = f"Generate {name} from scaffold template{label}"
-            _commit(repository.result(), message, team_files, team_message)
+            _commit(Project.init(project), message, team_files, team_message)
         else:
             _write(project, team_files)
+        # The template's temporary copy goes first: once the result is in place, nothing is
+        # left to do that Ctrl-C could interrupt ("nothing was written" would be untrue).
+        template.close()
         if destination.exists():
             destination.rmdir()  # checked empty above
         project.rename(destination)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import click
@@ -15,6 +16,14 @@ if TYPE_CHECKING:
     from .template.guide import Preset
 
 
+def _colour() -> bool | None:
+    """`NO_COLOR` (no-color.org) and `FORCE_COLOR`, honoured as rich honours them for every
+    other command; otherwise click colours a terminal only."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    return True if os.environ.get("FORCE_COLOR") else None
+
+
 def show(result: NewResult) -> None:
     """What was created, the contract guesses to check, and the template's next steps.
 
@@ -23,7 +32,7 @@ def show(result: NewResult) -> None:
     """
     answers = result.answers
     version = f" (template v{result.template_version})" if result.template_version else ""
-    click.echo(f"{click.style('Created', fg='green')} {result.destination}{version}")
+    click.echo(f"{click.style('Created', fg='green')} {result.destination}{version}", color=_colour())
     if result.committed:
         click.echo(
             "A git repository with a first commit is ready. Push both branches, "

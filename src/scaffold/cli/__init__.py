@@ -17,7 +17,7 @@ import click
 
 from .. import __version__
 from ..errors import ExitCode, ScaffoldError
-from .common import err_console, fail
+from .common import OWN_PROCESS, err_console, fail
 
 # command name -> module (in this package) and attribute, in the order `--help` lists them
 COMMANDS = {
@@ -81,3 +81,10 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, "--version", "-V", prog_name="scaffold", message="%(prog)s %(version)s")
 def main() -> None:
     """Generate fully wired ML model-service repositories and keep them up to date."""
+
+
+def run() -> None:
+    """The `scaffold` program (console script and `python -m scaffold`): the command line
+    in a process of its own, which a rendering command may tune for a short life
+    (`common.loaded`). Called from Python (`main(...)`, click's test runner), it is not."""
+    main(obj={OWN_PROCESS: True})

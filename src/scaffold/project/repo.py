@@ -37,8 +37,8 @@ class Project:
     def init(cls, folder: Path) -> Project:
         """An empty repository on branch main in `folder` (made if missing).
 
-        `scaffold new` runs this beside the render (git on the second core while Copier
-        renders on the first); the identity probe `git_env` needs is made here too.
+        Made after the render: while Copier renders into a repository whose
+        `core.fileMode` is false (Windows, some mounts), it runs git once more per file.
         """
         if shutil.which("git") is None:
             raise ScaffoldError("git is not installed; install it or pass --no-git")

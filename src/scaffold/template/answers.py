@@ -97,7 +97,7 @@ def cast(question: Question, value: Any) -> Any:
         if kind == "yaml":
             return yaml.load(value, Loader=YAML_LOADER) if isinstance(value, str) else value  # noqa: S506
     except (ValueError, TypeError, json.JSONDecodeError, yaml.YAMLError) as error:
-        raise AnswerError(question.name, value, f"must be of type {kind}") from error
+        raise AnswerError(question.name, value, f"must be of type {kind}", secret=question.secret) from error
     return value
 
 
@@ -164,9 +164,11 @@ class Questionnaire:
         """The visible answers, and the whole render context (hidden values included).
 
         With `copier_validates` (answers handed straight to Copier, no one to re-ask), the
-        copier.yml validators of visible, non-secret questions are left to Copier, which
-        runs each of them before it writes anything: compiling them twice is a third of
-        this method's time. Types and choices (which Copier does not check) stay here.
+        copier.yml validators of visible, non-secret questions are left to Copier (9.8 and
+        later), which runs each of them before it writes anything: compiling them twice is
+        a third of this method's time. Types and choices are still checked here, before
+        Copier starts. Copier renders a validator with every answer it was handed, later
+        questions' included; asked one by one, a validator sees the answers before it.
         """
         unknown = sorted(set(provided) - set(self.names))
         if unknown:
@@ -196,9 +198,19 @@ class Questionnaire:
                 value = default
             rule = self.check(question, value, context, validator=question.secret or not copier_validates)
             if rule:
-                raise AnswerError(question.name, value, rule)
+                raise AnswerError(question.name, value, rule, secret=question.secret)
             context[question.name] = answers[question.name] = value
         return answers, context
+
+    def for_copier(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """`answers` as Copier reads them back: Copier parses a string given for a yaml or
+        json question once more (`'007'` would become 7), so such a string goes as its JSON
+        spelling, which both formats read back as the same string."""
+        types = {question.name: question.type for question in self.questions}
+        return {
+            name: json.dumps(value) if types.get(name) in {"yaml", "json"} and isinstance(value, str) else value
+            for name, value in answers.items()
+        }
 
     def _check_raw(self, question: Question, raw: Any, *, context: Mapping[str, Any]) -> str | None:
         try:
@@ -209,8 +221,18 @@ class Questionnaire:
 
 
 def _truthy(value: Any) -> bool:
+    """Whether a rendered `when` shows its question, decided as Copier decides it: a number
+    by its value, then YAML's spellings of true, false and null, then Python's truth."""
+    try:
+        return bool(float(value))
+    except (TypeError, ValueError):
+        pass
     if isinstance(value, str):
-        return value.strip().lower() not in {"", "false", "no", "n", "0", "off", "none"}
+        lowered = value.strip().lower()
+        if lowered in {"y", "yes", "t", "true", "on"}:
+            return True
+        if lowered in {"", "n", "no", "f", "false", "off", "~", "null", "none"}:
+            return False
     return bool(value)
 
 

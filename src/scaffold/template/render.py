@@ -54,8 +54,9 @@ def _record_source(project: Path, source: str) -> None:
     path = project / ANSWERS_FILE
     if not path.is_file():
         raise ScaffoldError(
-            f"the template writes no {ANSWERS_FILE}, so it could never be updated; "
-            "add '{{ _copier_conf.answers_file }}.jinja' holding '{{ _copier_answers|to_nice_yaml }}'"
+            f"the template writes no {ANSWERS_FILE}, so it could never be updated; add "
+            "'{{ _copier_conf.answers_file }}.jinja' holding '{{ _copier_answers|to_nice_yaml }}' "
+            f"(scaffold reads the answers from {ANSWERS_FILE}: a template's `_answers_file` must keep that name)"
         )
     text = path.read_text()
     updated, count = re.subn(r"(?m)^_src_path: .*$", lambda _: f"_src_path: {json.dumps(source)}", text)
@@ -88,14 +89,11 @@ def render(
         run_copy(
             str(source.path),
             project,
-            user_defaults=answers,
+            user_defaults=questionnaire.for_copier(answers),
             vcs_ref=source.ref,
             defaults=True,
             quiet=True,
             unsafe=False,
-            # Every caller renders inside a temporary folder it removes itself (and `new`
-            # may be running `git init` in `project` meanwhile): Copier need not clean up.
-            cleanup_on_error=False,
         )
     except (CopierError, TemplateError, ValueError, OSError, subprocess.CalledProcessError) as error:
         raise _translate_copier_error(error, answers) from error
