@@ -4,7 +4,7 @@ Both run as commands (Python start-up and imports included), alternating in one 
 on the same template: the embedded one, as scaffold itself reads it (copied out of git
 in a source checkout, read in place from an installed wheel: both are measured).
 scaffold additionally resolves every answer (types and choices; the validators run
-once, in Copier), runs `git init` (beside the render) and makes the first commit.
+once, in Copier), runs `git init` and makes the first commit.
 Prints the medians and the ratio (target: <= 1.1), for wall time and for CPU time
 (user + system of the command): on a shared virtual machine the wall time of one
 command varies by 2x between minutes, and the CPU time shows the work done.
