@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from support import ROOT
+from support import ROOT, probe_cli
 
 PACKAGE = ROOT / "src" / "scaffold"
 
@@ -160,46 +158,21 @@ def test_fleet_uses_only_the_update_entry_point() -> None:
 
 def test_check_and_explain_do_not_import_copier(default_project: Path, tmp_path: Path) -> None:
     """A pre-commit hook runs `scaffold check`: loading Copier would triple its start-up."""
-    probe = (
-        "import sys\n"
-        "from scaffold.cli import main\n"
-        "try:\n"
-        "    main(sys.argv[1:], standalone_mode=False)\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print('copier' in sys.modules, file=sys.stderr)\n"
-    )
     for command in (["check", str(default_project)], ["explain", str(default_project / "README.md")]):
-        result = subprocess.run(
-            [sys.executable, "-c", probe, *command], capture_output=True, text=True, check=False
-        )
-        assert result.stderr.strip().splitlines()[-1] == "False", (command, result.stderr[-2000:])
+        result, loaded = probe_cli(*command, report="'copier' in sys.modules")
+        assert loaded == "False", (command, result.stderr[-2000:])
 
 
 def test_scaffold_new_in_a_script_loads_no_console_library(tmp_path: Path) -> None:
     """Off a terminal `new` prints through click: rich (~16 ms, 1.5 % of a render) is for
     the wizard, spinners and tables; errors still go through it."""
-    probe = (
-        "import sys\n"
-        "from scaffold.cli import main\n"
-        "try:\n"
-        "    main(sys.argv[1:], standalone_mode=False)\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print(sorted({'rich', 'scaffold.wizard'} & set(sys.modules)), file=sys.stderr)\n"
-    )
-    made = subprocess.run(
-        [sys.executable, "-c", probe, "new", str(tmp_path / "svc"), "--defaults", "--no-git"],
-        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-    assert made.stderr.strip().splitlines()[-1] == "[]", made.stderr[-2000:]
+    report = "sorted({'rich', 'scaffold.wizard'} & set(sys.modules))"
+    made, loaded = probe_cli("new", str(tmp_path / "svc"), "--defaults", "--no-git", report=report)
+    assert loaded == "[]", made.stderr[-2000:]
     assert made.stdout.startswith(f"Created {tmp_path / 'svc'} (template v"), made.stdout
-    refused = subprocess.run(
-        [sys.executable, "-c", probe, "new", str(tmp_path / "svc"), "--defaults"],
-        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    refused, loaded = probe_cli("new", str(tmp_path / "svc"), "--defaults", report=report)
     assert refused.stderr.splitlines()[0] == f"error: destination {tmp_path / 'svc'} exists and is not empty"
-    assert refused.stderr.strip().splitlines()[-1] == "['rich']"
+    assert loaded == "['rich']"
 
 
 def test_a_render_reads_the_templates_files_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import Scaffold, run_in_process
+from support import Scaffold, plain_template, run_in_process
 
 LONG_SLUG = "a" * 70
 
@@ -128,16 +128,13 @@ def test_unknown_option_is_a_usage_error(scaffold: Scaffold, tmp_path: Path) -> 
 def _validated_template(folder: Path) -> Path:
     """A template with one visible and one secret validated question: Copier runs the
     visible one's validator, scaffold the secret one's (Copier skips secrets)."""
-    folder.mkdir()
-    (folder / "copier.yml").write_text(
+    questions = (
         "name:\n  type: str\n  default: ok\n"
         "  validator: \"{% if name != 'ok' %}must be ok, not {{ name }}{% endif %}\"\n"
         "token:\n  type: str\n  secret: true\n  default: good\n"
         "  validator: \"{% if token != 'good' %}must be good{% endif %}\"\n"
     )
-    (folder / "README.md.jinja").write_text("{{ name }}\n")
-    (folder / "{{ _copier_conf.answers_file }}.jinja").write_text("{{ _copier_answers|to_nice_yaml }}")
-    return folder
+    return plain_template(folder, questions, {"README.md.jinja": "{{ name }}\n"})
 
 
 def test_a_template_without_an_answers_file_is_refused(scaffold: Scaffold, tmp_path: Path) -> None:
@@ -173,19 +170,12 @@ def test_every_validator_runs_without_a_person_to_ask(
     assert (tmp_path / "svc" / "README.md").read_text() == "ok\n"
 
 
-def _template(folder: Path, questions: str) -> Path:
-    folder.mkdir()
-    (folder / "copier.yml").write_text(questions)
-    (folder / "{{ _copier_conf.answers_file }}.jinja").write_text("{{ _copier_answers|to_nice_yaml }}")
-    return folder
-
-
 @pytest.mark.parametrize("gate", ["0.0", "f", "~", "null", "1", "t"])
 def test_the_answers_scaffold_reports_are_the_ones_copier_records(tmp_path: Path, gate: str) -> None:
     """`when` decides as in Copier: a question Copier hides is neither reported nor asked."""
     from scaffold.new import NewRequest, generate
 
-    template = _template(
+    template = plain_template(
         tmp_path / "tpl",
         "gate:\n  type: str\n  default: '0'\nx:\n  type: str\n  default: ok\n  when: '{{ gate }}'\n",
     )
@@ -228,12 +218,12 @@ def test_a_yaml_answer_reaches_copier_parsed_once(
     scaffold: Scaffold, tmp_path: Path, given: str, recorded: object
 ) -> None:
     """Copier parses a string it is handed for a yaml question again: '007' must stay text."""
-    template = _template(
+    template = plain_template(
         tmp_path / "tpl",
         "tag:\n  type: yaml\n  default: x\n"
         "  validator: \"{% if tag is string and tag != '007' %}not {{ tag }}{% endif %}\"\n",
+        {"tag.txt.jinja": "{{ tag | to_json }}\n"},
     )
-    (template / "tag.txt.jinja").write_text("{{ tag | to_json }}\n")
     args = ("new", str(tmp_path / "svc"), "--defaults", "--no-git", "--template", str(template))
     result = scaffold(*args, "--data", f"tag={given}")
     assert result.code == 0, result

@@ -11,7 +11,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import ROOT, Scaffold, copy_template_source, render, run_scaffold, snapshot
+from support import (
+    ROOT,
+    Scaffold,
+    copy_template_source,
+    plain_template,
+    probe_cli,
+    render,
+    run_in_process,
+    run_scaffold,
+    snapshot,
+)
 
 from scaffold import __version__
 from scaffold.leftovers import find_leftovers
@@ -362,11 +372,7 @@ def _texts(repo: Path) -> list[str]:
     ]
 
 
-def _tiny_template(folder: Path) -> Path:
-    folder.mkdir()
-    (folder / "copier.yml").write_text("name:\n  type: str\n  default: ok\n")
-    (folder / "{{ _copier_conf.answers_file }}.jinja").write_text("{{ _copier_answers|to_nice_yaml }}")
-    return folder
+TINY_QUESTIONS = "name:\n  type: str\n  default: ok\n"
 
 
 @pytest.mark.parametrize(
@@ -386,7 +392,7 @@ def test_the_created_line_is_coloured_as_every_other_command_is(
 
     from scaffold.cli import main
 
-    template = _tiny_template(tmp_path / "tpl")
+    template = plain_template(tmp_path / "tpl", TINY_QUESTIONS)
     args = ["new", str(tmp_path / "svc"), "--defaults", "--no-git", "--template", str(template)]
     environment: dict[str, str | None] = {"NO_COLOR": None, "FORCE_COLOR": None, **env}
     result = CliRunner().invoke(main, args, env=environment, color=terminal)
@@ -398,26 +404,14 @@ def test_only_a_process_of_its_own_is_tuned_for_a_short_life(tmp_path: Path) -> 
     """`gc.freeze` after a rendering command's imports, never in a caller's process."""
     import gc
 
-    from support import run_in_process
-
-    template = _tiny_template(tmp_path / "tpl")
+    template = plain_template(tmp_path / "tpl", TINY_QUESTIONS)
     frozen = gc.get_freeze_count()
     made = run_in_process("new", str(tmp_path / "a"), "--defaults", "--no-git", "--template", str(template))
     assert made.code == 0, made
     assert gc.get_freeze_count() == frozen, "a Python caller's objects were frozen"
-    probe = (
-        "import gc, sys\n"
-        "from scaffold.cli import run\n"
-        "sys.argv = ['scaffold', *sys.argv[1:]]\n"
-        "try:\n"
-        "    run()\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print(gc.get_freeze_count() > 0, file=sys.stderr)\n"
-    )
     command = ["new", str(tmp_path / "b"), "--defaults", "--no-git", "--template", str(template)]
-    own = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, check=False)
-    assert own.stderr.strip().splitlines()[-1] == "True", own.stderr
+    own, froze = probe_cli(*command, report="gc.get_freeze_count() > 0", own_process=True)
+    assert froze == "True", own.stderr
 
 
 def test_reading_a_templates_contract_rules_writes_no_bytecode(

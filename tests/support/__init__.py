@@ -14,13 +14,14 @@ from .artifacts import (
     failing_checks,
     helm_render,
 )
-from .cli import ROOT, Run, Scaffold, copy_of, render, run_in_process, run_scaffold
+from .cli import ROOT, Run, Scaffold, copy_of, probe_cli, render, run_in_process, run_scaffold
 from .repos import (
     GIT_AS_TEST,
     TINY_COPIER_YML,
     bump,
     copy_template_source,
     git,
+    plain_template,
     release,
     run_in,
     snapshot,
@@ -54,7 +55,9 @@ __all__ = [
     "git",
     "helm_render",
     "node_env",
+    "plain_template",
     "post_json",
+    "probe_cli",
     "release",
     "render",
     "run_in",

@@ -45,6 +45,32 @@ def run_scaffold(*args: str, cwd: Path | None = None, env: dict[str, str] | None
 Scaffold = Callable[..., Run]
 
 
+def probe_cli(*args: str, report: str, own_process: bool = False) -> tuple[Run, str]:
+    """The CLI run in a fresh interpreter, then `report` (a Python expression) evaluated
+    there: what the command left in its process (modules it loaded, objects it froze).
+
+    `own_process` enters as the `scaffold` program does (`cli.run`); otherwise as a Python
+    caller would (`main(...)`). Returns the run and the report's value as printed.
+    """
+    call = "run()" if own_process else "main(sys.argv[1:], standalone_mode=False)"
+    probe = (
+        "import gc, sys\n"
+        "from scaffold.cli import main, run\n"
+        "sys.argv = ['scaffold', *sys.argv[1:]]\n"
+        "try:\n"
+        f"    {call}\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print({report}, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    lines = result.stderr.strip().splitlines()
+    return Run(result.returncode, result.stdout, result.stderr), lines[-1] if lines else ""
+
+
 def run_in_process(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
     """The CLI called in this process (click's runner): for error paths, where a subprocess
     proves nothing more than the same entry point, exit codes and streams do."""

@@ -111,6 +111,17 @@ def tiny_template(repo: Path, version: str, files: dict[str, str | None], migrat
     git(repo, "tag", f"v{version}")
 
 
+def plain_template(folder: Path, questions: str, files: dict[str, str] | None = None) -> Path:
+    """A template as a plain folder (no git, no versions): `questions` as its copier.yml,
+    the answers file every template scaffold renders must write, and `files`."""
+    folder.mkdir(parents=True)
+    (folder / "copier.yml").write_text(questions)
+    (folder / "{{ _copier_conf.answers_file }}.jinja").write_text("{{ _copier_answers | to_nice_yaml }}")
+    for name, content in (files or {}).items():
+        (folder / name).write_text(content)
+    return folder
+
+
 def run_in(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
     """A validator or the generated repo's own script, run inside the generated repo."""
     return subprocess.run(
