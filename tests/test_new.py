@@ -400,6 +400,19 @@ def test_the_created_line_is_coloured_as_every_other_command_is(
     assert result.stdout.startswith("\x1b[32mCreated\x1b[0m " if coloured else f"Created {tmp_path / 'svc'}")
 
 
+def test_what_new_prints_is_printed_as_it_is(tmp_path: Path) -> None:
+    """A path with brackets is no markup, and a long line is not wrapped on a pipe."""
+    template = plain_template(
+        tmp_path / "tpl", TINY_QUESTIONS + "_message_after_copy: '[bold]{{ name }}[/bold]'\n"
+    )
+    destination = tmp_path / ("a[red]b" + "x" * 90)
+    made = run_in_process("new", str(destination), "--defaults", "--no-git", "--template", str(template))
+    assert made.code == 0, made
+    lines = made.stdout.splitlines()
+    assert lines[0] == f"Created {destination}", lines
+    assert "[bold]ok[/bold]" in lines
+
+
 def test_only_a_process_of_its_own_is_tuned_for_a_short_life(tmp_path: Path) -> None:
     """`gc.freeze` after a rendering command's imports, never in a caller's process."""
     import gc

@@ -44,7 +44,6 @@ class Project:
             raise ScaffoldError("git is not installed; install it or pass --no-git")
         # No identity or hooks involved yet: the environment as it is, no probe for it.
         git(folder.parent, "init", "--quiet", "--initial-branch=main", str(folder), env=os.environ)
-        git_env(folder)  # probed once, here, for every later command
         return cls(folder)
 
     def first_commit(self, message: str) -> None:

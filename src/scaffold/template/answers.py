@@ -133,14 +133,14 @@ class Questionnaire:
         return {"_copier_conf": conf, "_folder_name": self.dst_path.name}
 
     def check(
-        self, question: Question, value: Any, context: Mapping[str, Any], *, validator: bool = True
+        self, question: Question, value: Any, context: Mapping[str, Any], *, run_validator: bool = True
     ) -> str | None:
-        """The rule `value` breaks, or None when the answer is valid (without `validator`:
-        the choices only)."""
+        """The rule `value` breaks, or None when the answer is valid (without
+        `run_validator`: its choices only)."""
         if question.choices and value not in question.choices.values():
             allowed = ", ".join(repr(choice) for choice in question.choices.values())
             return f"must be one of {allowed}"
-        if question.validator and validator:
+        if question.validator and run_validator:
             message = str(self.render_value(question.validator, {**context, question.name: value}))
             return message.strip() or None
         return None
@@ -196,7 +196,7 @@ class Questionnaire:
                 raise AnswerError(question.name, None, "is required and has no default")
             else:
                 value = default
-            rule = self.check(question, value, context, validator=question.secret or not copier_validates)
+            rule = self.check(question, value, context, run_validator=question.secret or not copier_validates)
             if rule:
                 raise AnswerError(question.name, value, rule, secret=question.secret)
             context[question.name] = answers[question.name] = value

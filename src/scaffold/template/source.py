@@ -38,10 +38,14 @@ _CONFIG_NAMES = ("copier.yml", "copier.yaml")
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# Where a wheel carries the template, inside the package (pyproject.toml's force-include).
+_WHEEL_TEMPLATE = "_template"
+
+
 def embedded_template_dir() -> Path:
     """The template shipped with this package (a wheel) or this source checkout (editable)."""
     package = Path(__file__).resolve().parents[1]  # src/scaffold (or site-packages/scaffold)
-    for candidate in (package / "_template", package.parents[1]):
+    for candidate in (package / _WHEEL_TEMPLATE, package.parents[1]):
         if any((candidate / name).is_file() for name in _CONFIG_NAMES):
             return candidate
     raise ScaffoldError("the embedded template is missing from this installation; reinstall scaffold")
@@ -60,7 +64,7 @@ def embedded_template() -> Iterator[Path]:
     written, since a write through a link would change the installed template.
     """
     source = embedded_template_dir()
-    if source.name == "_template":  # a wheel's: no git repository to hide, nothing to copy
+    if source.name == _WHEEL_TEMPLATE:  # a wheel's: no git repository to hide, nothing to copy
         yield source
         return
     with tempfile.TemporaryDirectory(prefix="scaffold-template-") as tmp:
