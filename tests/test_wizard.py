@@ -19,10 +19,25 @@ CLEAR_LINE = "\x15"  # Ctrl-U: clear the pre-filled default
 DOWN = "\x1b[B"
 # The scaffold under test: a PYTHONPATH that points at a checkout wins over the installed one.
 UNDER_TEST = {"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}
+CURSOR_POSITION_REQUEST = "\x1b[6n"
 
 
-def _spawn(destination: Path) -> pexpect.spawn:
-    child = pexpect.spawn(
+class Terminal(pexpect.spawn):  # type: ignore[misc]
+    """A child in a pseudo-terminal that answers cursor-position requests as a terminal does.
+
+    prompt_toolkit asks where the cursor is before each question and, unanswered, waits
+    1 s for the reply a real terminal sends at once; pexpect alone never replies.
+    """
+
+    def read_nonblocking(self, size: int = 1, timeout: float | None = -1) -> str:
+        data: str = super().read_nonblocking(size, timeout)
+        for _ in range(data.count(CURSOR_POSITION_REQUEST)):
+            os.write(self.child_fd, b"\x1b[1;1R")
+        return data
+
+
+def _spawn(destination: Path) -> Terminal:
+    child = Terminal(
         sys.executable,
         ["-m", "scaffold", "new", str(destination)],
         encoding="utf-8",
@@ -130,7 +145,9 @@ def test_wizard_preset_and_long_help(tmp_path: Path) -> None:
     child.expect("Start from a preset")
     child.expect("The common case")  # the highlighted preset's why
     child.send(DOWN * 2)  # the third preset: customer-facing
-    child.expect("Decisions that reach customers")
+    child.expect("» Customer-facing online service")
+    # its why: the terminal redraws only the characters that differ from the first's
+    child.expect("the strictest gates, a tighter SLO")
     child.send("\r")
     child.expect("Preset answers: serving=online, model_registry=mlflow, ci_provider=github, rollout=canary")
     child.expect(r"\? for more")
@@ -187,7 +204,7 @@ def test_adopt_asks_only_what_the_repo_does_not_say(tmp_path: Path) -> None:
     subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-qm", "init"], cwd=repo, check=True)
-    child = pexpect.spawn(
+    child = Terminal(
         sys.executable,
         ["-m", "scaffold", "adopt", str(repo), "--prefer", "*=ours"],
         encoding="utf-8",
@@ -303,7 +320,7 @@ def test_wizard_reviews_the_contract_inferred_from_a_sample(tmp_path: Path) -> N
     editor = tmp_path / "editor.py"
     editor.write_text(EDITOR)
     destination = tmp_path / "loans-svc"
-    child = pexpect.spawn(
+    child = Terminal(
         sys.executable,
         ["-m", "scaffold", "new", str(destination), "--sample", str(sample), "--target", "defaulted"],
         encoding="utf-8",
