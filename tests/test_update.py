@@ -1,12 +1,11 @@
 """`scaffold update`, `plan` and `check-update` against template versions built in a temp git repo.
 
 v0.1.0 is this repository's template; v0.2.0 changes, adds and deletes files; v0.3.0
-does not render. Each test generates a fresh project at v0.1.0 from that repository.
+does not render. Each test gets its own copy of one project generated at v0.1.0 from it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -16,16 +15,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import ROOT, Run, bump, git, run_scaffold
+from support import ROOT, Run, bump, git, render, run_scaffold, snapshot
 
 
 @pytest.fixture
 def project(template_repo: Path, tmp_path: Path) -> Path:
-    destination = tmp_path / "svc"
-    result = run_scaffold(
-        "new", str(destination), "--defaults", "--template", str(template_repo), "--vcs-ref", "v0.1.0"
-    )
-    assert result.code == 0, result.stderr
+    destination = render(tmp_path / "svc", template=template_repo, vcs_ref="v0.1.0")
     # Ignored data a team keeps next to the code: an update must never touch it.
     (destination / "artifacts").mkdir()
     (destination / "artifacts" / "model.bin").write_bytes(b"\x00weights" * 1000)
@@ -39,19 +34,6 @@ def _update(project: Path, *args: str) -> Run:
 def _commit_all(project: Path, message: str) -> None:
     git(project, "add", "-A")
     git(project, "commit", "--quiet", "-m", message)
-
-
-def _snapshot(project: Path) -> dict[str, str]:
-    """Every file (tracked, untracked, ignored) by content hash, plus HEAD, refs and index."""
-    state = {
-        str(path.relative_to(project)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in project.rglob("*")
-        if path.is_file() and ".git" not in path.relative_to(project).parts
-    }
-    state["@HEAD"] = git(project, "rev-parse", "HEAD") + git(project, "symbolic-ref", "-q", "HEAD")
-    state["@refs"] = git(project, "for-each-ref")
-    state["@index"] = git(project, "ls-files", "--stage")
-    return state
 
 
 def _recorded_version(project: Path) -> str:
@@ -132,11 +114,11 @@ def test_abort_restores_everything(project: Path) -> None:
     checklist = project / "docs" / "release-checklist.md"
     checklist.write_text(checklist.read_text().replace("## Before merging", "## Before merging (team)"))
     _commit_all(project, "team edit")
-    before = _snapshot(project)
+    before = snapshot(project)
     assert _update(project, "--to", "v0.2.0").code == 3
     result = run_scaffold("update", str(project), "--abort")
     assert result.code == 0, result.stderr
-    assert _snapshot(project) == before
+    assert snapshot(project) == before
 
 
 def test_modified_file_deleted_by_template_is_a_conflict(project: Path) -> None:
@@ -167,10 +149,10 @@ def test_plan_predicts_the_outcome_and_changes_nothing(project: Path) -> None:
     readme = project / "README.md"
     readme.write_text("Team notes.\n\n" + readme.read_text())
     _commit_all(project, "team edit")
-    before = _snapshot(project)
+    before = snapshot(project)
     planned = run_scaffold("plan", str(project), "--to", "v0.2.0", "--format", "json")
     assert planned.code == 0, planned.stderr
-    assert _snapshot(project) == before
+    assert snapshot(project) == before
     changes = json.loads(planned.stdout)["changes"]
     assert changes["README.md"] == "merged"
     assert changes["docs/new-in-v2.md"] == "template-only"
@@ -191,36 +173,36 @@ def test_plan_predicts_the_outcome_and_changes_nothing(project: Path) -> None:
 )
 def test_preflight_refuses_and_changes_nothing(project: Path, prepare: object, message: str) -> None:
     prepare(project)  # type: ignore[operator]
-    before = _snapshot(project)
+    before = snapshot(project)
     result = _update(project, "--to", "v0.2.0")
     assert result.code == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    assert _snapshot(project) == before
+    assert snapshot(project) == before
 
 
 def test_downgrade_is_refused(project: Path) -> None:
     assert _update(project, "--to", "v0.2.0", "--in-place").code == 0
-    before = _snapshot(project)
+    before = snapshot(project)
     result = _update(project, "--to", "v0.1.0")
     assert result.code == 2 and "downgrade" in result.stderr
-    assert _snapshot(project) == before
+    assert snapshot(project) == before
 
 
 def test_broken_template_version_leaves_the_repo_byte_identical(project: Path) -> None:
-    before = _snapshot(project)
+    before = snapshot(project)
     result = _update(project, "--to", "v0.3.0")
     assert result.code == 2
     assert "error:" in result.stderr
-    assert _snapshot(project) == before
+    assert snapshot(project) == before
 
 
 def test_existing_update_branch_fails_cleanly(project: Path) -> None:
     git(project, "branch", "scaffold/update-v0.2.0")
-    before = _snapshot(project)
+    before = snapshot(project)
     result = _update(project, "--to", "v0.2.0")
     assert result.code == 2 and "already exists" in result.stderr
-    assert _snapshot(project) == before
+    assert snapshot(project) == before
 
 
 def test_rej_mode_keeps_the_user_file(project: Path) -> None:
@@ -245,10 +227,10 @@ def test_migrations_need_trust_and_run_in_version_order(project: Path) -> None:
     slo = project / "docs" / "slo.md"
     slo.write_text(slo.read_text() + "\nTeam note on the SLOs.\n")
     _commit_all(project, "team edit")
-    before = _snapshot(project)
+    before = snapshot(project)
     refused = run_scaffold("update", str(project), "--to", "v0.2.0")
     assert refused.code == 2 and "--trust" in refused.stderr
-    assert _snapshot(project) == before
+    assert snapshot(project) == before
     result = _update(project, "--to", "v0.2.0")
     assert result.code == 0, result.stdout + result.stderr
     assert not slo.exists()

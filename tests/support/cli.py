@@ -85,9 +85,9 @@ def run_in_process(*args: str, cwd: Path | None = None, env: dict[str, str] | No
     return Run(result.exit_code, result.stdout, result.stderr)
 
 
-# Renders of the template made in this test process, by (folder name, answers): the
-# folder name matters (project_name and every name derived from it come from it).
-_RENDERS: dict[tuple[str, tuple[str, ...]], Path] = {}
+# Renders made in this test process, by (folder name, answers, template, ref): the folder
+# name matters (project_name and every name derived from it come from it).
+_RENDERS: dict[tuple[str, tuple[str, ...], str | None, str | None], Path] = {}
 
 
 @functools.cache
@@ -111,21 +111,28 @@ def copy_of(project: Path, destination: Path) -> Path:
     return destination
 
 
-def render(destination: Path, *data: str) -> Path:
-    """`scaffold new DESTINATION --defaults --data ...`; fails the test on error.
+def render(destination: Path, *data: str, template: Path | None = None, vcs_ref: str | None = None) -> Path:
+    """`scaffold new DESTINATION --defaults --data ... [--template T --vcs-ref R]`; fails
+    the test on error.
 
-    Each distinct (folder name, answers) is rendered by the real command once per test
-    process; every call gets its own copy of that render, so a test may change its repo.
-    The copy holds the same files, history and pristine branch a fresh render would (no
-    generated file names the absolute folder: test_new checks a render against a copy).
+    Each distinct (folder name, answers, template, ref) is rendered by the real command
+    once per test process; every call gets its own copy of that render, so a test may
+    change its repo. The copy holds the same files, history and pristine branch a fresh
+    render would (no generated file names the absolute folder: test_new checks a render
+    against a copy). A template is a released source: what it holds at `vcs_ref` must not
+    change while the tests run.
     """
-    key = (destination.name, data)
+    key = (destination.name, data, str(template) if template else None, vcs_ref)
     cached = _RENDERS.get(key)
     if cached is None:
         cached = _render_root() / str(len(_RENDERS)) / destination.name
         args = ["new", str(cached), "--defaults"]
         for pair in data:
             args += ["--data", pair]
+        if template is not None:
+            args += ["--template", str(template)]
+        if vcs_ref is not None:
+            args += ["--vcs-ref", vcs_ref]
         result = run_scaffold(*args)
         assert result.code == 0, result.stderr
         _RENDERS[key] = cached
