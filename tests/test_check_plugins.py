@@ -123,6 +123,10 @@ def _package(folder: Path, name: str, module: str, body: str, entry_points: str)
     return folder
 
 
+# One worker runs the module, so the plugins' virtualenv is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("check-plugins")
+
+
 @pytest.fixture(scope="module")
 def plugin_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv that sees scaffold's environment and has the two plugins installed."""

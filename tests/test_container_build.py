@@ -34,6 +34,8 @@ pytestmark = [
         bool(MISSING), reason=f"needs {', '.join(MISSING)} (apt-get install podman runc debootstrap)"
     ),
     pytest.mark.skipif(os.geteuid() != 0, reason="builds with rootful podman and debootstrap (root)"),
+    # One worker runs the module, so the images are built once, not once per worker.
+    pytest.mark.xdist_group("container-build"),
 ]
 
 

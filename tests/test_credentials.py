@@ -47,6 +47,10 @@ PULL_SECRET = {
 }
 
 
+# One worker runs the module, so the variants' renders is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("credentials")
+
+
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("credentials")

@@ -22,6 +22,9 @@ from support import get_json as _get
 from support import post_json, render, tool, trained
 from support import wait_for as _wait
 
+# One worker runs the module, so the Prometheus stack is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("e2e-prometheus")
+
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:

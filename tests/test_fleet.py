@@ -25,6 +25,10 @@ def _commit_all(project: Path, message: str) -> None:
     git(project, "commit", "--quiet", "-m", message)
 
 
+# One worker runs the module, so the fleet is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("fleet")
+
+
 @pytest.fixture(scope="module")
 def built_fleet(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fleet, generated once per module; tests get their own copy (`fleet`)."""

@@ -28,7 +28,13 @@ CLASSIFICATION_WORDS = re.compile(
 SHARED_BY_EVERY_TASK = ("contract.py", "data.py", ".copier-answers.yml")
 
 
-@pytest.fixture(scope="module", params=sorted(VARIANTS))
+# One worker runs a variant's tests, so each variant is rendered once, not once per worker.
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(name, marks=pytest.mark.xdist_group(f"variant-{name}")) for name in sorted(VARIANTS)
+    ],
+)
 def variant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     name: str = request.param
     return render(tmp_path_factory.mktemp(name) / "svc", *VARIANTS[name])

@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from support import ROOT
 
+# One worker runs the module, so the installed wheel is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("wheel")
+
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -1,0 +1,73 @@
+"""The suite's own machinery does what its configuration says.
+
+Modules with an expensive fixture carry an `xdist_group` mark so that one worker builds
+it (`nox -s tests` runs `--dist loadgroup`). When grouping stops working, nothing fails:
+each fixture is just built once per worker. This test notices.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+MODULE_MARK = """
+import pytest
+
+pytestmark = pytest.mark.xdist_group("module")
+
+
+def test_one(): pass
+def test_two(): pass
+def test_three(): pass
+def test_four(): pass
+"""
+
+PARAM_MARK = """
+import pytest
+
+
+@pytest.fixture(scope="module", params=[
+    pytest.param(name, marks=pytest.mark.xdist_group(f"param-{name}")) for name in ("a", "b")
+])
+def variant(request):
+    return request.param
+
+
+def test_one(variant): pass
+def test_two(variant): pass
+def test_three(variant): pass
+
+
+def test_free_one(): pass
+def test_free_two(): pass
+def test_free_three(): pass
+def test_free_four(): pass
+"""
+
+
+def test_tests_of_one_xdist_group_run_on_one_worker(tmp_path: Path) -> None:
+    """Both ways the suite marks a group (a module's pytestmark, a fixture param's marks)."""
+    (tmp_path / "test_module_mark.py").write_text(MODULE_MARK)
+    (tmp_path / "test_param_mark.py").write_text(PARAM_MARK)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")  # not this repository's configuration
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    workers: dict[str, set[str]] = defaultdict(set)
+    ran = re.findall(r"^\[(gw\d)\] .*PASSED (\S+)", result.stdout, re.MULTILINE)
+    assert len(ran) == 14, result.stdout
+    for worker, nodeid in ran:
+        group = nodeid.rsplit("@", 1)[1] if "@" in nodeid.rsplit("]", 1)[-1] else "none"
+        workers[group].add(worker)
+    assert set(workers) == {"module", "param-a", "param-b", "none"}, result.stdout
+    for group in ("module", "param-a", "param-b"):
+        assert len(workers[group]) == 1, f"group {group} ran on {sorted(workers[group])}"
