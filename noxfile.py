@@ -20,7 +20,10 @@ UV = "uv==0.13.9"
 def tests(session: nox.Session) -> None:
     """The full test suite: CLI, every template variant and its own checks, the wizard."""
     session.install("-e", ".[test]")
-    args = session.posargs or ["-n", "auto", "--dist", "loadgroup", "--durations=25"]
+    # loadgroup: each xdist_group on one worker; the queue in the order conftest.py sorts.
+    args = session.posargs or [
+        *("-n", "auto", "--dist", "loadgroup", "--no-loadscope-reorder", "--durations=25"),
+    ]
     env = {"SCAFFOLD_CHECKOV": _checkov(session)}
     # Where @backstage/catalog-model is installed (`.ci/run` sets it): tests/test_catalog.py
     # validates the generated catalog-info.yaml with it, and skips without it.

@@ -8,6 +8,16 @@ import pytest
 from support import Scaffold, bump, git, render, run_scaffold, start_template_repo
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first, otherwise in collection order.
+
+    `nox -s tests` hands tests to its workers in this order (`--no-loadscope-reorder`), so
+    the runs of a minute or more start early, instead of one of them starting last and
+    keeping a worker busy after the other has finished.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def scaffold() -> Scaffold:
     """The CLI runner, as a fixture."""

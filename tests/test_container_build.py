@@ -36,6 +36,7 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="builds with rootful podman and debootstrap (root)"),
     # One worker runs the module, so the images are built once, not once per worker.
     pytest.mark.xdist_group("container-build"),
+    pytest.mark.slow,
 ]
 
 

@@ -48,6 +48,7 @@ def _run(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_generated_test_suite_passes(variant: Path) -> None:
     result = _run(variant, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
@@ -109,6 +110,7 @@ OTHER_PYTHON = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", OTHER_PYTHON)
 def test_variant_with_its_own_python(name: str, tmp_path: Path) -> None:
     """The chosen python_version runs the generated tests too, where it is installed."""

@@ -152,6 +152,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_team_contract_and_model_survive_a_runtime_update_without_conflicts(
     template_repo: Path, tmp_path: Path, case: str

@@ -222,6 +222,7 @@ def _guide_blocks() -> list[str]:
     return re.findall(r"```bash\n(.*?)```", text, re.DOTALL)
 
 
+@pytest.mark.slow
 def test_the_bring_your_own_model_guide_runs_verbatim(tmp_path: Path) -> None:
     """docs/bring-your-own-model.md's bash blocks, in order, in one shell, on a sample table."""
     blocks = _guide_blocks()
