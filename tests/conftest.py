@@ -8,6 +8,7 @@ import pytest
 from support import Scaffold, bump, git, render, run_scaffold, start_template_repo
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest groups the tests of a parametrized fixture
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow tests first, otherwise in collection order.
 

@@ -47,7 +47,7 @@ PULL_SECRET = {
 }
 
 
-# One worker runs the module, so the variants' renders is built once, not once per worker.
+# One worker runs the module, so the variants' renders are made once, not once per worker.
 pytestmark = pytest.mark.xdist_group("credentials")
 
 

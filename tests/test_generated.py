@@ -28,7 +28,7 @@ CLASSIFICATION_WORDS = re.compile(
 SHARED_BY_EVERY_TASK = ("contract.py", "data.py", ".copier-answers.yml")
 
 
-# One worker runs a variant's tests, so each variant is rendered once, not once per worker.
+# One worker runs a variant's tests: they share its render and its fixture's set-up.
 @pytest.fixture(
     scope="module",
     params=[

@@ -19,31 +19,33 @@ CLEAR_LINE = "\x15"  # Ctrl-U: clear the pre-filled default
 DOWN = "\x1b[B"
 # The scaffold under test: a PYTHONPATH that points at a checkout wins over the installed one.
 UNDER_TEST = {"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}
-CURSOR_POSITION_REQUEST = "\x1b[6n"
 
 
-class Terminal(pexpect.spawn):  # type: ignore[misc]
-    """A child in a pseudo-terminal that answers cursor-position requests as a terminal does.
+def _terminal(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a person's terminal session, as far as the wizard can tell.
 
-    prompt_toolkit asks where the cursor is before each question and, unanswered, waits
-    1 s for the reply a real terminal sends at once; pexpect alone never replies.
+    pexpect is not a terminal emulator: it never answers prompt_toolkit's cursor-position
+    request, and prompt_toolkit would wait 1 s for the answer after every question.
+    PROMPT_TOOLKIT_NO_CPR is prompt_toolkit's switch for terminals that cannot answer.
     """
+    return {
+        "TERM": "xterm",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+        **UNDER_TEST,
+        **extra,
+    }
 
-    def read_nonblocking(self, size: int = 1, timeout: float | None = -1) -> str:
-        data: str = super().read_nonblocking(size, timeout)
-        for _ in range(data.count(CURSOR_POSITION_REQUEST)):
-            os.write(self.child_fd, b"\x1b[1;1R")
-        return data
 
-
-def _spawn(destination: Path) -> Terminal:
-    child = Terminal(
+def _spawn(destination: Path) -> pexpect.spawn:
+    child = pexpect.spawn(
         sys.executable,
         ["-m", "scaffold", "new", str(destination)],
         encoding="utf-8",
         timeout=30,
         dimensions=(50, 200),
-        env={"TERM": "xterm", "PATH": "/usr/bin:/bin", "HOME": str(destination.parent), **UNDER_TEST},
+        env=_terminal(destination.parent),
     )
     return child
 
@@ -146,7 +148,7 @@ def test_wizard_preset_and_long_help(tmp_path: Path) -> None:
     child.expect("The common case")  # the highlighted preset's why
     child.send(DOWN * 2)  # the third preset: customer-facing
     child.expect("» Customer-facing online service")
-    # its why: the terminal redraws only the characters that differ from the first's
+    # its why: the terminal redraws only the characters that differ from what it drew before
     child.expect("the strictest gates, a tighter SLO")
     child.send("\r")
     child.expect("Preset answers: serving=online, model_registry=mlflow, ci_provider=github, rollout=canary")
@@ -204,22 +206,19 @@ def test_adopt_asks_only_what_the_repo_does_not_say(tmp_path: Path) -> None:
     subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-qm", "init"], cwd=repo, check=True)
-    child = Terminal(
+    child = pexpect.spawn(
         sys.executable,
         ["-m", "scaffold", "adopt", str(repo), "--prefer", "*=ours"],
         encoding="utf-8",
         timeout=60,
         dimensions=(50, 200),
-        env={
-            "TERM": "xterm",
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(tmp_path),
-            "GIT_AUTHOR_NAME": "t",
-            "GIT_AUTHOR_EMAIL": "t@t",
-            "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@t",
-            **UNDER_TEST,
-        },
+        env=_terminal(
+            tmp_path,
+            GIT_AUTHOR_NAME="t",
+            GIT_AUTHOR_EMAIL="t@t",
+            GIT_COMMITTER_NAME="t",
+            GIT_COMMITTER_EMAIL="t@t",
+        ),
     )
     asked = []
     while True:
@@ -320,18 +319,13 @@ def test_wizard_reviews_the_contract_inferred_from_a_sample(tmp_path: Path) -> N
     editor = tmp_path / "editor.py"
     editor.write_text(EDITOR)
     destination = tmp_path / "loans-svc"
-    child = Terminal(
+    child = pexpect.spawn(
         sys.executable,
         ["-m", "scaffold", "new", str(destination), "--sample", str(sample), "--target", "defaulted"],
         encoding="utf-8",
         timeout=60,
         dimensions=(60, 200),
-        env={
-            "TERM": "xterm",
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(tmp_path),
-            "EDITOR": f"{sys.executable} {editor}",
-        },
+        env=_terminal(tmp_path, EDITOR=f"{sys.executable} {editor}"),
     )
     child.expect("Inferred feature contract")
     child.expect("positive: yes")

@@ -119,10 +119,17 @@ def render(destination: Path, *data: str, template: Path | None = None, vcs_ref:
     once per test process; every call gets its own copy of that render, so a test may
     change its repo. The copy holds the same files, history and pristine branch a fresh
     render would (no generated file names the absolute folder: test_new checks a render
-    against a copy). A template is a released source: what it holds at `vcs_ref` must not
-    change while the tests run.
+    against a copy). A template is a git source, cached by the commit `vcs_ref` names then.
     """
-    key = (destination.name, data, str(template) if template else None, vcs_ref)
+    source = None
+    if template is not None:
+        assert vcs_ref is not None, "a render of a template is cached by its commit: pass vcs_ref"
+        commit = subprocess.run(
+            ["git", "rev-parse", "--verify", f"{vcs_ref}^{{commit}}"],
+            cwd=template, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        source = f"{template}@{commit}"
+    key = (destination.name, data, source, vcs_ref)
     cached = _RENDERS.get(key)
     if cached is None:
         cached = _render_root() / str(len(_RENDERS)) / destination.name
