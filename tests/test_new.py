@@ -443,3 +443,30 @@ def test_reading_a_templates_contract_rules_writes_no_bytecode(
     assert check("target: {name: y, kind: binary}\nfeatures: {x: {kind: nope}}\n") is not None
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("__pycache__")) == []
     assert sys.dont_write_bytecode is False, "restored afterwards"
+
+
+def test_the_templates_copy_is_gone_before_the_repo_moves_into_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the move nothing is left to interrupt: a Ctrl-C then would report "nothing
+    was written" about a finished repo."""
+    import tempfile
+
+    from scaffold.new import NewRequest, generate
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    destination = tmp_path / "svc"
+    copies_at_the_move: list[list[str]] = []
+    rename = Path.rename
+
+    def watched(self: Path, target: Path) -> Path:
+        if Path(target) == destination:
+            copies_at_the_move.append(sorted(p.name for p in scratch.glob("scaffold-template-*")))
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", watched)
+    generate(NewRequest(destination, git=False))
+    assert destination.is_dir()
+    assert copies_at_the_move == [[]], "the template's temporary copy outlived the move"

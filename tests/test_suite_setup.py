@@ -14,6 +14,11 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from support import ROOT
+
+# How `nox -s tests` distributes (noxfile.py), on two workers.
+XDIST = ("-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder")
+
 MODULE_MARK = """
 import pytest
 
@@ -59,7 +64,7 @@ def test_tests_of_one_xdist_group_run_on_one_worker(tmp_path: Path) -> None:
         k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     }
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", *XDIST, "-v", "-p", "no:cacheprovider"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -79,3 +84,22 @@ def test_tests_of_one_xdist_group_run_on_one_worker(tmp_path: Path) -> None:
     assert set(workers) == {"module", "param-a", "param-b", "none"}, result.stdout
     for group in ("module", "param-a", "param-b"):
         assert len(workers[group]) == 1, f"group {group} ran on {sorted(workers[group])}"
+
+
+def test_the_slow_tests_come_first() -> None:
+    """xdist hands tests out in collection order (`--no-loadscope-reorder`): the runs of a
+    minute or more must be at its head, or one of them starts last and runs alone."""
+
+    def collected(*args: str) -> list[str]:
+        command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=300)
+        return [line for line in result.stdout.splitlines() if "::" in line]
+
+    slow, everything = collected("-m", "slow"), collected()
+    assert len(slow) >= 10, slow
+    # A slow test's module-mates may come along (a variant's tests stay with its fixture);
+    # every module without a slow test waits until the slow ones are handed out.
+    slow_modules = {test.split("::")[0] for test in slow}
+    last_slow = max(everything.index(test) for test in slow)
+    first_other = min(i for i, test in enumerate(everything) if test.split("::")[0] not in slow_modules)
+    assert last_slow < first_other, everything[: last_slow + 1]
