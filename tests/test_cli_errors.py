@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 from support import Scaffold, plain_template, run_in_process
 
 LONG_SLUG = "a" * 70
@@ -168,65 +167,3 @@ def test_every_validator_runs_without_a_person_to_ask(
     good = scaffold("new", str(tmp_path / "svc"), "--defaults", "--template", str(template), "--no-git")
     assert good.code == 0, good
     assert (tmp_path / "svc" / "README.md").read_text() == "ok\n"
-
-
-@pytest.mark.parametrize("gate", ["0.0", "f", "~", "null", "1", "t"])
-def test_the_answers_scaffold_reports_are_the_ones_copier_records(tmp_path: Path, gate: str) -> None:
-    """`when` decides as in Copier: a question Copier hides is neither reported nor asked."""
-    from scaffold.new import NewRequest, generate
-
-    template = plain_template(
-        tmp_path / "tpl",
-        "gate:\n  type: str\n  default: '0'\nx:\n  type: str\n  default: ok\n  when: '{{ gate }}'\n",
-    )
-    request = NewRequest(tmp_path / "svc", data={"gate": gate}, template=str(template), git=False)
-    reported = generate(request).answers
-    recorded = yaml.safe_load((tmp_path / "svc" / ".copier-answers.yml").read_text())
-    assert reported == {key: value for key, value in recorded.items() if not key.startswith("_")}
-    assert ("x" in reported) is (gate in {"1", "t"})
-
-
-def test_the_truth_of_a_when_is_copiers() -> None:
-    from copier._tools import cast_to_bool  # the oracle (a private helper of Copier's)
-
-    from scaffold.template.answers import _truthy
-
-    values = [
-        "0.0",
-        "0",
-        "1",
-        "-1",
-        "nan",
-        "f",
-        "t",
-        "~",
-        "null",
-        "None",
-        "",
-        "  ",
-        " Yes ",
-        "off",
-        "ON",
-        "x",
-    ]
-    values += [0, 0.0, 1, 2.5, None, True, False, [], [0]]
-    assert [_truthy(value) for value in values] == [cast_to_bool(value) for value in values]
-
-
-@pytest.mark.parametrize(("given", "recorded"), [("'007'", "007"), ("[1, 2]", [1, 2]), ("7", 7)])
-def test_a_yaml_answer_reaches_copier_parsed_once(
-    scaffold: Scaffold, tmp_path: Path, given: str, recorded: object
-) -> None:
-    """Copier parses a string it is handed for a yaml question again: '007' must stay text."""
-    template = plain_template(
-        tmp_path / "tpl",
-        "tag:\n  type: yaml\n  default: x\n"
-        "  validator: \"{% if tag is string and tag != '007' %}not {{ tag }}{% endif %}\"\n",
-        {"tag.txt.jinja": "{{ tag | to_json }}\n"},
-    )
-    args = ("new", str(tmp_path / "svc"), "--defaults", "--no-git", "--template", str(template))
-    result = scaffold(*args, "--data", f"tag={given}")
-    assert result.code == 0, result
-    expected = {"'007'": '"007"', "[1, 2]": "[1, 2]", "7": "7"}[given]
-    assert (tmp_path / "svc" / "tag.txt").read_text() == expected + "\n"
-    assert yaml.safe_load((tmp_path / "svc" / ".copier-answers.yml").read_text())["tag"] == recorded
