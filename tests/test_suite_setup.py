@@ -14,6 +14,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
 from support import ROOT
 
 # How `nox -s tests` distributes (noxfile.py), on two workers.
@@ -103,3 +104,16 @@ def test_the_slow_tests_come_first() -> None:
     last_slow = max(everything.index(test) for test in slow)
     first_other = min(i for i, test in enumerate(everything) if test.split("::")[0] not in slow_modules)
     assert last_slow < first_other, everything[: last_slow + 1]
+
+
+def test_the_suites_processes_cache_their_bytecode(tmp_path: Path) -> None:
+    """`nox -s tests` drops PYTHONDONTWRITEBYTECODE (noxfile.py): the generated repos'
+    uv-made virtualenvs hold no bytecode, so with it set every process they start would
+    compile their dependencies from source again (a generated suite twice as long)."""
+    if os.environ.get("NOX_CURRENT_SESSION") != "tests":
+        pytest.skip("checks the environment `nox -s tests` gives the suite; run through nox")
+    (tmp_path / "probe.py").write_text("VALUE = 1\n")
+    command = [sys.executable, "-c", "import probe"]
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    subprocess.run(command, cwd=tmp_path, env=env, check=True, timeout=60)
+    assert list((tmp_path / "__pycache__").glob("probe.*.pyc")), "a child process wrote no bytecode"
