@@ -118,24 +118,35 @@ OTHER_PYTHON = [
 @pytest.mark.slow
 @pytest.mark.parametrize("name", OTHER_PYTHON)
 def test_variant_with_its_own_python(name: str, tmp_path: Path) -> None:
-    """The chosen python_version runs the generated tests too, where it is installed."""
+    """The chosen python_version runs the generated tests as the generated CI does: nox at
+    the CI's pin, installed on that interpreter, then `nox -s tests` (the hashed lock)."""
     wanted = next(a.split("=", 1)[1] for a in VARIANTS[name] if a.startswith("python_version="))
     interpreter = find_python(wanted)
     if interpreter is None:
         pytest.skip(f"python{wanted} is not installed")
     variant = render(tmp_path / "svc", *VARIANTS[name])
+    ci = "\n".join(
+        p.read_text()
+        for p in [variant / ".gitlab-ci.yml", *variant.glob(".github/workflows/*.yml")]
+        if p.is_file()
+    )
+    pin = re.search(r"pip install (nox==[\w.]+)", ci)
+    assert pin, "the generated CI installs a pinned nox"
     venv = tmp_path / f"venv{wanted}"
     subprocess.run([interpreter, "-m", "venv", str(venv)], check=True)
-    install = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-e", f"{variant}[dev]"],
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", pin[1]], check=True, timeout=600
+    )
+    result = _run(variant, str(venv / "bin" / "nox"), "-s", "tests", "--", "-q", "-p", "no:cacheprovider")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-3000:]
+    assert re.search(r"\d+ passed", result.stdout), result.stdout[-2000:]
+    session = subprocess.run(
+        [str(variant / ".nox" / "tests" / "bin" / "python"), "-c", "import sys; print(sys.version)"],
         capture_output=True,
         text=True,
-        check=False,
-        timeout=900,
+        check=True,
     )
-    assert install.returncode == 0, install.stderr[-3000:]
-    result = _run(variant, str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider")
-    assert result.returncode == 0, result.stdout[-4000:]
+    assert session.stdout.startswith(f"{wanted}."), session.stdout
 
 
 def test_variants_cover_every_option_value() -> None:
