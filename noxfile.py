@@ -10,6 +10,9 @@ import nox
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
+# uv where nox finds it (README: `pip install "nox[uv]"`): the test extra installs in ~5 s
+# instead of ~70 s with pip. Without uv, nox falls back to virtualenv and pip.
+nox.options.default_venv_backend = "uv|virtualenv"
 ROOT = Path(__file__).parent
 # The uv that compiles the template's locks; the generated noxfile's `lock` session pins the
 # same one (tests/test_locks.py), so a fresh repo's `nox -s lock -- --check` finds no change.
