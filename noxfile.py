@@ -13,6 +13,12 @@ nox.options.reuse_existing_virtualenvs = True
 # uv where nox finds it (README: `pip install "nox[uv]"`): the test extra installs in ~5 s
 # instead of ~70 s with pip. Without uv, nox falls back to virtualenv and pip.
 nox.options.default_venv_backend = "uv|virtualenv"
+# Python may cache bytecode in every session (CI machines often set PYTHONDONTWRITEBYTECODE;
+# this one does). uv installs none and leaves it to the first import, and so do the generated
+# repos' nox sessions that the tests run: with the variable set, every process compiles
+# scikit-learn, SciPy and pandas from source again (2.5 s each here; a generated suite 96 s
+# instead of 46 s), and the benchmarks would time that compilation instead of the commands.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 ROOT = Path(__file__).parent
 # The uv that compiles the template's locks; the generated noxfile's `lock` session pins the
 # same one (tests/test_locks.py), so a fresh repo's `nox -s lock -- --check` finds no change.
@@ -27,11 +33,7 @@ def tests(session: nox.Session) -> None:
     args = session.posargs or [
         *("-n", "auto", "--dist", "loadgroup", "--no-loadscope-reorder", "--durations=25"),
     ]
-    # PYTHONDONTWRITEBYTECODE (set on some CI machines, this one included) is dropped: the
-    # generated repos' nox sessions install with uv, which compiles no bytecode and leaves it
-    # to the first import; with the variable set, every process they start compiles scikit-learn,
-    # SciPy and pandas from source again (2.5 s each here: a generated suite 96 s instead of 46 s).
-    env = {"SCAFFOLD_CHECKOV": _checkov(session), "PYTHONDONTWRITEBYTECODE": None}
+    env = {"SCAFFOLD_CHECKOV": _checkov(session)}
     # Where @backstage/catalog-model is installed (`.ci/run` sets it): tests/test_catalog.py
     # validates the generated catalog-info.yaml with it, and skips without it.
     if "SCAFFOLD_NODE_MODULES" in os.environ:

@@ -119,7 +119,8 @@ OTHER_PYTHON = [
 @pytest.mark.parametrize("name", OTHER_PYTHON)
 def test_variant_with_its_own_python(name: str, tmp_path: Path) -> None:
     """The chosen python_version runs the generated tests as the generated CI does: nox at
-    the CI's pin, installed on that interpreter, then `nox -s tests` (the hashed lock)."""
+    the CI's pin, installed on that interpreter, then `nox -s tests` (the hashed lock,
+    installed with pip into a virtualenv: the CI installs no uv)."""
     wanted = next(a.split("=", 1)[1] for a in VARIANTS[name] if a.startswith("python_version="))
     interpreter = find_python(wanted)
     if interpreter is None:
@@ -137,9 +138,24 @@ def test_variant_with_its_own_python(name: str, tmp_path: Path) -> None:
     subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", pin[1]], check=True, timeout=600
     )
-    result = _run(variant, str(venv / "bin" / "nox"), "-s", "tests", "--", "-q", "-p", "no:cacheprovider")
+    # A runner with only that nox has no uv: the noxfile's "uv|virtualenv" takes virtualenv
+    # and pip, the path the onboarding guides (uv found on this PATH) do not take.
+    path = [d for d in os.environ["PATH"].split(os.pathsep) if d and not Path(d, "uv").exists()]
+    env = {**os.environ, "PATH": os.pathsep.join(path)}
+    env.pop("PYTEST_XDIST_WORKER", None)  # its pytest is not a worker of this one
+    command = [str(venv / "bin" / "nox"), "-s", "tests", "--", "-q", "-p", "no:cacheprovider"]
+    result = subprocess.run(
+        command,
+        cwd=variant,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1200,
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-3000:]
     assert re.search(r"\d+ passed", result.stdout), result.stdout[-2000:]
+    assert "Creating virtual environment (virtualenv)" in result.stderr, result.stderr[-2000:]
     session = subprocess.run(
         [str(variant / ".nox" / "tests" / "bin" / "python"), "-c", "import sys; print(sys.version)"],
         capture_output=True,
