@@ -46,8 +46,23 @@ def _checkov(session: nox.Session) -> str:
     venv = Path(session.virtualenv.location).parent / "checkov"
     checkov = venv / "bin" / "checkov"
     if not checkov.exists():
-        session.run("python", "-m", "venv", "--clear", str(venv))
-        session.run(str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "checkov", external=True)
+        python = str(venv / "bin" / "python")
+        if session.venv_backend == "uv":  # ~5 s instead of ~23 s; bytecode compiled once here
+            session.run(
+                "uv",
+                "venv",
+                "--quiet",
+                "--clear",
+                "--python",
+                f"{session.bin}/python",
+                str(venv),
+                external=True,
+            )
+            install = ("uv", "pip", "install", "--quiet", "--compile-bytecode", "--python", python)
+            session.run(*install, "checkov", external=True)
+        else:
+            session.run("python", "-m", "venv", "--clear", str(venv))
+            session.run(python, "-m", "pip", "install", "--quiet", "checkov", external=True)
     return str(checkov)
 
 
