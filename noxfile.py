@@ -11,7 +11,7 @@ import nox
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 # uv where nox finds it (README: `pip install "nox[uv]"`): the test extra installs in ~5 s
-# instead of ~70 s with pip. Without uv, nox falls back to virtualenv and pip.
+# instead of ~70 s with pip (warm caches). Without uv, nox falls back to virtualenv and pip.
 nox.options.default_venv_backend = "uv|virtualenv"
 # Python may cache bytecode in every session (CI machines often set PYTHONDONTWRITEBYTECODE;
 # this one does). uv installs none and leaves it to the first import, and so do the generated
