@@ -124,3 +124,14 @@ def test_the_suites_processes_cache_their_bytecode(tmp_path: Path) -> None:
         command, cwd=tmp_path, env=env, capture_output=True, text=True, check=True, timeout=60
     )
     assert Path(result.stdout.strip()).is_file(), "a child process of the suite wrote no bytecode"
+
+
+def test_the_readmes_pip_fallback_parses() -> None:
+    """README: `nox -db virtualenv -s tests` keeps pip (and pip.conf) where uv cannot reach
+    the index: this nox takes the flag with this noxfile (nox ranks it above nox.options)."""
+    readme = (ROOT / "README.md").read_text()
+    assert "`nox -db virtualenv -s tests`" in readme
+    command = [sys.executable, "-m", "nox", "-db", "virtualenv", "--list"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^\* tests\b", result.stdout, re.M), result.stdout
