@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -40,9 +41,17 @@ def variant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     return render(tmp_path_factory.mktemp(name) / "svc", *VARIANTS[name])
 
 
-def _run(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    project: Path, *command: str, env_changes: Mapping[str, str | None] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`command` in `project`, its src importable; `env_changes` set (None: removed) last."""
     env = {**os.environ, "PYTHONPATH": str(project / "src")}
-    env.pop("PYTEST_XDIST_WORKER", None)
+    env.pop("PYTEST_XDIST_WORKER", None)  # its pytest is not a worker of this one
+    for name, value in (env_changes or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     return subprocess.run(
         command, cwd=project, capture_output=True, text=True, env=env, check=False, timeout=900
     )
@@ -141,18 +150,10 @@ def test_variant_with_its_own_python(name: str, tmp_path: Path) -> None:
     # A runner with only that nox has no uv: the noxfile's "uv|virtualenv" takes virtualenv
     # and pip, the path the onboarding guides (uv found on this PATH) do not take.
     path = [d for d in os.environ["PATH"].split(os.pathsep) if d and not Path(d, "uv").exists()]
-    env = {**os.environ, "PATH": os.pathsep.join(path)}
-    env.pop("PYTEST_XDIST_WORKER", None)  # its pytest is not a worker of this one
-    command = [str(venv / "bin" / "nox"), "-s", "tests", "--", "-q", "-p", "no:cacheprovider"]
-    result = subprocess.run(
-        command,
-        cwd=variant,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1200,
-    )
+    nox = str(venv / "bin" / "nox")
+    # As on the runner: the project importable only as the session installed it.
+    changes = {"PATH": os.pathsep.join(path), "PYTHONPATH": None}
+    result = _run(variant, nox, "-s", "tests", "--", "-q", "-p", "no:cacheprovider", env_changes=changes)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-3000:]
     assert re.search(r"\d+ passed", result.stdout), result.stdout[-2000:]
     assert "Creating virtual environment (virtualenv)" in result.stderr, result.stderr[-2000:]
