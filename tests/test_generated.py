@@ -29,13 +29,12 @@ CLASSIFICATION_WORDS = re.compile(
 SHARED_BY_EVERY_TASK = ("contract.py", "data.py", ".copier-answers.yml")
 
 
-# One worker runs a variant's tests: they share its render and its fixture's set-up.
-@pytest.fixture(
-    scope="module",
-    params=[
-        pytest.param(name, marks=pytest.mark.xdist_group(f"variant-{name}")) for name in sorted(VARIANTS)
-    ],
-)
+def _grouped(names: list[str]) -> list[object]:
+    """One worker runs a variant's tests: they share its render and its fixture's set-up."""
+    return [pytest.param(name, marks=pytest.mark.xdist_group(f"variant-{name}")) for name in sorted(names)]
+
+
+@pytest.fixture(scope="module", params=_grouped(list(VARIANTS)))
 def variant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     name: str = request.param
     return render(tmp_path_factory.mktemp(name) / "svc", *VARIANTS[name])
@@ -57,7 +56,22 @@ def _run(
     )
 
 
+def _python_of(name: str) -> str:
+    given = [a.split("=", 1)[1] for a in VARIANTS[name] if a.startswith("python_version=")]
+    return given[0] if given else CURRENT_PYTHON
+
+
+CURRENT_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+OTHER_PYTHON = [name for name in VARIANTS if _python_of(name) != CURRENT_PYTHON]
+# Variants whose suite another test runs the way their CI does (a fresh environment, `nox
+# -s tests`): the README's onboarding guide in the default repo, and the other-Python test
+# (where that interpreter is missing it skips, and the suite runs here).
+SUITE_RUN_ELSEWHERE = {"defaults", *(n for n in OTHER_PYTHON if find_python(_python_of(n)))}
+SUITE_RUN_HERE = _grouped([name for name in VARIANTS if name not in SUITE_RUN_ELSEWHERE])
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("variant", SUITE_RUN_HERE, indirect=True)
 def test_generated_test_suite_passes(variant: Path) -> None:
     result = _run(variant, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
@@ -84,6 +98,16 @@ def test_a_regression_repo_says_nothing_of_classes(variant: Path) -> None:
         if CLASSIFICATION_WORDS.search(line)
     ]
     assert found == []
+
+
+def test_no_generated_module_is_over_400_lines(variant: Path) -> None:
+    """Generated code is held to scaffold's own bar (tests/test_architecture.py)."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z", "*.py"], cwd=variant, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    lengths = {name: len((variant / name).read_text().splitlines()) for name in filter(None, tracked)}
+    assert "noxfile.py" in lengths, sorted(lengths)
+    assert {name: n for name, n in lengths.items() if n > 400} == {}
 
 
 def test_generated_code_is_lint_clean(variant: Path) -> None:
@@ -116,21 +140,13 @@ def test_hadolint_accepts_every_variant(variant: Path) -> None:
     assert result.returncode == 0, result.stdout
 
 
-CURRENT_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
-OTHER_PYTHON = [
-    name
-    for name, answers in VARIANTS.items()
-    if any(a.startswith("python_version=") and a.split("=", 1)[1] != CURRENT_PYTHON for a in answers)
-]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", OTHER_PYTHON)
 def test_variant_with_its_own_python(name: str, tmp_path: Path) -> None:
     """The chosen python_version runs the generated tests as the generated CI does: nox at
     the CI's pin, installed on that interpreter, then `nox -s tests` (the hashed lock,
     installed with pip into a virtualenv: the CI installs no uv)."""
-    wanted = next(a.split("=", 1)[1] for a in VARIANTS[name] if a.startswith("python_version="))
+    wanted = _python_of(name)
     interpreter = find_python(wanted)
     if interpreter is None:
         pytest.skip(f"python{wanted} is not installed")
@@ -164,6 +180,12 @@ def test_variant_with_its_own_python(name: str, tmp_path: Path) -> None:
         check=True,
     )
     assert session.stdout.startswith(f"{wanted}."), session.stdout
+
+
+def test_the_default_variant_is_the_repo_the_onboarding_guide_runs() -> None:
+    """Its suite runs only there: `default_project` renders with no answers, as this variant."""
+    assert VARIANTS["defaults"] == []
+    assert "defaults" in SUITE_RUN_ELSEWHERE
 
 
 def test_variants_cover_every_option_value() -> None:

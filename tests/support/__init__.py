@@ -29,14 +29,27 @@ from .repos import (
     tiny_template,
 )
 from .servers import free_port, get_json, post_json, start_server, trained, wait_for
+from .staged import (
+    BASE,
+    RENAMING,
+    STOP_IGNORING_DATA,
+    before_merge,
+    commit_all,
+    conflicting_project,
+    staged_project,
+    update_to_v2,
+)
 from .tools import NODE_MODULES_ENV, find_python, node_env, run_node, tool
 from .variants import VARIANTS
 
 __all__ = [
+    "BASE",
     "GIT_AS_TEST",
     "MONITOR_KINDS",
     "NODE_MODULES_ENV",
+    "RENAMING",
     "ROOT",
+    "STOP_IGNORING_DATA",
     "TINY_COPIER_YML",
     "VARIANTS",
     "Run",
@@ -44,8 +57,11 @@ __all__ = [
     "alert_rules",
     "assert_checkov_passes",
     "assert_workflows_lint_clean",
+    "before_merge",
     "bump",
     "chart_manifests",
+    "commit_all",
+    "conflicting_project",
     "copy_of",
     "copy_template_source",
     "failing_checks",
@@ -65,10 +81,12 @@ __all__ = [
     "run_node",
     "run_scaffold",
     "snapshot",
+    "staged_project",
     "start_server",
     "start_template_repo",
     "tiny_template",
     "tool",
     "trained",
+    "update_to_v2",
     "wait_for",
 ]

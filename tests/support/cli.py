@@ -118,7 +118,7 @@ def render(destination: Path, *data: str, template: Path | None = None, vcs_ref:
     Each distinct (folder name, answers, template, ref) is rendered by the real command
     once per test process; every call gets its own copy of that render, so a test may
     change its repo. The copy holds the same files, history and pristine branch a fresh
-    render would (no generated file names the absolute folder: test_new checks a render
+    render would (no generated file names the absolute folder: test_new_mechanics checks a render
     against a copy). A template is a git source, cached by the commit `vcs_ref` names then.
     """
     source = None
