@@ -100,7 +100,7 @@ def main() -> None:
             )
             for jobs, copy in copies.items()
         }
-    repos = len(list(fleet.glob("*/*")))
+        repos = len(list(fleet.glob("*/*")))  # before a temporary fleet is removed
     print(f"fleet of {repos} repositories, {args.rounds} round(s), medians")
     if args.rounds > 1:
         print(

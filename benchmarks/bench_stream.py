@@ -32,6 +32,7 @@ from faststream.redis import RedisBroker, StreamSub
 from redis.asyncio import Redis
 
 PACKAGE = "bench_stream_svc"
+GIVE_UP_SECONDS = 300.0
 
 
 def _free_port() -> int:
@@ -52,7 +53,7 @@ def _render(folder: Path) -> Path:
 
 def _bare(url: str, stream: str, output: str, bundle: Any, names: tuple[str, ...]) -> RedisBroker:
     """The minimum: parse, score, publish, acknowledge. No validation, metrics or dedupe."""
-    fmt = importlib.import_module(f"{PACKAGE}.stream").PlainJson
+    fmt = importlib.import_module(f"{PACKAGE}.broker").PlainJson
     broker = RedisBroker(url, message_format=fmt, log_level=10)
     classes = bundle.metadata.class_names
 
@@ -63,9 +64,9 @@ def _bare(url: str, stream: str, output: str, bundle: Any, names: tuple[str, ...
         event = json.loads(message.body)
         features = event["features"]
         row = np.array([[np.nan if features.get(n) is None else features[n] for n in names]])
-        proba = bundle.predict_proba(row)[0]
-        label = int(np.argmax(proba))
-        result = {"id": event["id"], "label": classes[label], "score": float(proba[bundle.positive_index])}
+        probabilities = bundle.predict_proba(row)
+        label = classes[int(np.argmax(probabilities[0]))]
+        result = {"id": event["id"], "label": label, "score": float(bundle.scores(probabilities)[0])}
         await broker.publish(result, stream=output)
 
     return broker
@@ -100,7 +101,11 @@ async def _round(url: str, kind: str, events: list[bytes], model_dir: Path, tag:
         start = time.perf_counter()
         async with broker:
             await broker.start()
-            while await redis.xlen(output) < len(events):
+            while (done := await redis.xlen(output)) < len(events):
+                if time.perf_counter() - start > GIVE_UP_SECONDS:  # a consumer that fails
+                    raise RuntimeError(  # every event leaves them pending, never published
+                        f"{kind}: {done} of {len(events)} results after {GIVE_UP_SECONDS:g} s"
+                    )
                 await asyncio.sleep(0.01)
         return len(events) / (time.perf_counter() - start)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import VARIANTS, find_python, render, tool
+from support import VARIANTS, find_python, find_tool, render, tool
 
 # Words only a classifier's repo may use; a regression repo that keeps one documents or
 # measures something it does not do. contract.py and data.py hold the contract schema and
@@ -64,9 +64,12 @@ def _python_of(name: str) -> str:
 CURRENT_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 OTHER_PYTHON = [name for name in VARIANTS if _python_of(name) != CURRENT_PYTHON]
 # Variants whose suite another test runs the way their CI does (a fresh environment, `nox
-# -s tests`): the README's onboarding guide in the default repo, and the other-Python test
-# (where that interpreter is missing it skips, and the suite runs here).
-SUITE_RUN_ELSEWHERE = {"defaults", *(n for n in OTHER_PYTHON if find_python(_python_of(n)))}
+# -s tests`): the README's onboarding guide in the default repo (it needs promtool), and
+# the other-Python test. Where what those need is missing they skip, and it runs here.
+SUITE_RUN_ELSEWHERE = {
+    *(["defaults"] if find_tool("promtool") else []),
+    *(name for name in OTHER_PYTHON if find_python(_python_of(name))),
+}
 SUITE_RUN_HERE = _grouped([name for name in VARIANTS if name not in SUITE_RUN_ELSEWHERE])
 
 
@@ -183,9 +186,8 @@ def test_variant_with_its_own_python(name: str, tmp_path: Path) -> None:
 
 
 def test_the_default_variant_is_the_repo_the_onboarding_guide_runs() -> None:
-    """Its suite runs only there: `default_project` renders with no answers, as this variant."""
+    """Its suite runs there (where promtool is): `default_project` renders with no answers."""
     assert VARIANTS["defaults"] == []
-    assert "defaults" in SUITE_RUN_ELSEWHERE
 
 
 def test_variants_cover_every_option_value() -> None:

@@ -33,31 +33,6 @@ from scaffold.errors import BusyError
 from scaffold.project.guard import exclusive
 from scaffold.project.journal import Journal, rollback
 
-
-@pytest.mark.parametrize("in_place", [False, True])
-@pytest.mark.parametrize(
-    ("new", "ignored"),
-    [
-        ({"local.cfg": "template default\n"}, "local.cfg"),
-        ({"cache/readme.md": "x\n"}, "cache"),
-        ({"data/README.md": "x\n"}, "data"),
-    ],
-    ids=["file-at-path", "file-where-a-folder-goes", "into-an-ignored-folder"],
-)
-def test_ignored_file_where_the_template_writes_is_refused(
-    tmp_path: Path, new: dict[str, str | None], ignored: str, in_place: bool
-) -> None:
-    project = staged_project(tmp_path, new)
-    if not (project / ignored).exists():
-        (project / ignored).write_text("my local secrets\n")
-    before = snapshot(project)
-    result = update_to_v2(project, *(["--in-place"] if in_place else []))
-    assert result.code == 2, result.stdout + result.stderr
-    assert ignored in result.stderr and "tracks nothing" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert snapshot(project) == before
-
-
 KILL_AT = """
 import os, signal, sys
 from scaffold.project import journal

@@ -39,7 +39,7 @@ from .staged import (
     staged_project,
     update_to_v2,
 )
-from .tools import NODE_MODULES_ENV, find_python, node_env, run_node, tool
+from .tools import NODE_MODULES_ENV, find_python, find_tool, node_env, run_node, tool
 from .variants import VARIANTS
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "copy_template_source",
     "failing_checks",
     "find_python",
+    "find_tool",
     "free_port",
     "get_json",
     "git",

@@ -43,14 +43,19 @@ def run_node(
     )  # fmt: skip
 
 
-def tool(name: str) -> str:
-    """Path of an external tool, or skip the test with the reason.
+def find_tool(name: str) -> str | None:
+    """Path of an external tool, None where it is not installed.
 
     `SCAFFOLD_<NAME>` (e.g. SCAFFOLD_CHECKOV) names a tool kept in its own virtualenv
     because its pins clash with the test environment's (nox sets it).
     """
     override = os.environ.get(f"SCAFFOLD_{name.upper().replace('-', '_')}")
-    found = override or shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    return override or shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+
+
+def tool(name: str) -> str:
+    """Path of an external tool (see find_tool), or skip the test with the reason."""
+    found = find_tool(name)
     if found is None:
         pytest.skip(f"{name} is not installed (`.ci/run` installs it; see README)")
     return found
