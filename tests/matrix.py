@@ -54,36 +54,45 @@ def _prune(combination: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _broken(combination: dict[str, Any]) -> str | None:
-    """The first option whose copier.yml validator refuses its value in `combination`."""
+def refused(combination: dict[str, Any]) -> list[str]:
+    """The options whose copier.yml validator refuses their value in `combination`."""
     config = _config()
     env = jinja2.Environment(autoescape=False)  # noqa: S701 - validators, not HTML
-    for name in combination:
-        validator = config[name].get("validator") if isinstance(config[name], dict) else None
-        if validator and env.from_string(validator).render(**combination).strip():
-            return name
-    return None
+    return [
+        name
+        for name in combination
+        if isinstance(config[name], dict)
+        and (validator := config[name].get("validator"))
+        and env.from_string(validator).render(**combination).strip()
+    ]
 
 
 def _valid(combination: dict[str, Any], cycled: list[str]) -> dict[str, Any]:
-    """`combination`, or, if a validator refuses it, the same with another option changed.
+    """`combination`, or, if validators refuse it, the same with other options changed.
 
-    A value valid only with another option's value (model_framework=mlflow needs
-    model_registry=mlflow) keeps its place: the first other cycled option whose change
-    makes every validator pass takes the new value.
+    One refusal at a time, first to last: a value valid only with another option's value
+    (model_framework=mlflow needs model_registry=mlflow) keeps its place, and the first
+    other cycled option whose change leaves fewer refusals takes the new value; the refused
+    option's own other values are tried last (cloud=gitlab is refused with ci_provider
+    github, which is crossed and stays). A combination can need more than one change
+    (onnx refused with the MLflow registry, and gcp with GitLab CI).
     """
-    broken = _broken(combination)
-    if broken is None:
-        return combination
     options = choices()
-    # Another option first; the refused option's own other values last (cloud=gitlab is
-    # refused with ci_provider github, which is crossed and stays).
-    for name in [*(n for n in cycled if n != broken), *([broken] if broken in cycled else [])]:
-        for value in options[name]:
-            candidate = _prune({**combination, name: value})
-            if _broken(candidate) is None:
-                return candidate
-    raise ValueError(f"no valid combination keeps {broken}={combination[broken]!r}")
+    current = combination
+    while refusals := refused(current):
+        broken = refusals[0]
+        order = [*(n for n in cycled if n != broken), *([broken] if broken in cycled else [])]
+        better = (
+            candidate
+            for name in order
+            for value in options[name]
+            if len(refused(candidate := _prune({**current, name: value}))) < len(refusals)
+        )
+        found = next(better, None)
+        if found is None:
+            raise ValueError(f"no valid combination keeps {broken}={current[broken]!r}")
+        current = found
+    return current
 
 
 def full() -> list[dict[str, Any]]:

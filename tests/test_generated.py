@@ -196,3 +196,16 @@ def test_variants_cover_every_option_value() -> None:
 
     variants = [dict(pair.split("=", 1) for pair in data) for data in VARIANTS.values()]
     assert uncovered(variants) == {}
+
+
+def test_the_full_matrix_is_answers_copier_accepts_and_uses_every_value() -> None:
+    """`nox -s matrix`'s combinations: the interacting options crossed, every value used,
+    none a validator of copier.yml refuses (two refusals at once need two changes)."""
+    import matrix
+
+    combos = matrix.full()
+    assert matrix.uncovered(combos) == {}
+    assert [c for c in combos if matrix.refused(c)] == []
+    crossed = {tuple(c.get(n) for n in matrix.INTERACTING) for c in combos}
+    assert ("streaming", "gitlab", None, 3) in crossed  # a consumer has no rollout strategy
+    assert len(crossed) == len(combos), "each combination is its own crossing"
