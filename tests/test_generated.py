@@ -2,7 +2,9 @@
 
 The generated tests run with this environment's interpreter (it has the services'
 runtime installed) and `PYTHONPATH=src`, exactly as the generated pyproject configures
-pytest; `test_readme_commands.py` runs the generated README's commands in a fresh venv.
+pytest; `test_readme_commands.py` runs the generated README's commands in a fresh venv,
+and the default repo's suite only there; a variant on another Python runs its suite
+through its CI's own nox, on that Python.
 """
 
 from __future__ import annotations
@@ -56,12 +58,14 @@ def _run(
     )
 
 
+CURRENT_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
 def _python_of(name: str) -> str:
     given = [a.split("=", 1)[1] for a in VARIANTS[name] if a.startswith("python_version=")]
     return given[0] if given else CURRENT_PYTHON
 
 
-CURRENT_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 OTHER_PYTHON = [name for name in VARIANTS if _python_of(name) != CURRENT_PYTHON]
 # Variants whose suite another test runs the way their CI does (a fresh environment, `nox
 # -s tests`): the README's onboarding guide in the default repo (it needs promtool), and
