@@ -47,3 +47,9 @@ def test_the_benchmark_runs_and_prints_its_figures(script: str) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert re.search(expected, result.stdout), result.stdout[-3000:]
+
+
+def test_every_benchmark_is_run_here() -> None:
+    """A new benchmark gets its smallest run above (or says why not, as bench_image)."""
+    scripts = {path.stem for path in (ROOT / "benchmarks").glob("bench_*.py")}
+    assert scripts == {*RUNS, "bench_image"}
