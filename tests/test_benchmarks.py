@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -36,17 +37,24 @@ def test_the_benchmark_runs_and_prints_its_figures(script: str) -> None:
         tool(name)
     # As `nox -s bench` runs it: this interpreter, scaffold installed, no PYTHONPATH of ours.
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    result = subprocess.run(
+    # In a session of its own: a run that hangs is stopped with the servers it started.
+    run = subprocess.Popen(
         [sys.executable, str(ROOT / "benchmarks" / f"{script}.py"), *arguments],
         cwd=ROOT,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=600,
-        check=False,
+        start_new_session=True,
     )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert re.search(expected, result.stdout), result.stdout[-3000:]
+    try:
+        stdout, stderr = run.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        os.killpg(run.pid, signal.SIGKILL)
+        stdout, stderr = run.communicate()
+        pytest.fail(f"{script} ran for more than 600 s:\n{stdout[-2000:]}\n{stderr[-2000:]}")
+    assert run.returncode == 0, stdout[-3000:] + stderr[-3000:]
+    assert re.search(expected, stdout), stdout[-3000:]
 
 
 def test_every_benchmark_is_run_here() -> None:
