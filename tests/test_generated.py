@@ -9,6 +9,7 @@ through its CI's own nox, on that Python.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -115,6 +116,22 @@ def test_no_generated_module_is_over_400_lines(variant: Path) -> None:
     lengths = {name: len((variant / name).read_text().splitlines()) for name in filter(None, tracked)}
     assert "noxfile.py" in lengths, sorted(lengths)
     assert {name: n for name, n in lengths.items() if n > 400} == {}
+
+
+def test_the_service_is_its_containers_first_process(variant: Path) -> None:
+    """The registry model's folder is named by process id (registry.serving_folder) so that a
+    restarted container replaces its predecessor's copy: that holds while python is PID 1,
+    started by the image's exec-form command and never wrapped by the chart."""
+    starts = [
+        line
+        for line in (variant / "Dockerfile").read_text().splitlines()
+        if line.startswith(("CMD ", "ENTRYPOINT "))
+    ]
+    assert starts, "the image says how it starts"
+    launchers = [json.loads(line.split(" ", 1)[1]) for line in starts]  # exec form: a JSON list
+    assert any(command[0] == "python" for command in launchers), starts
+    templates = (variant / "deploy" / "helm").glob("*/templates/*.yaml")
+    assert not [t.name for t in templates if re.search(r"^\s+command:", t.read_text(), re.M)]
 
 
 def test_generated_code_is_lint_clean(variant: Path) -> None:
