@@ -147,11 +147,15 @@ def test_stream_alerts_follow_the_answers(project: Path) -> None:
         "ModelStale",
         "ModelNonFiniteScores",
         "ServiceDown",
-        "ModelNotReady",
+        "StreamBrokerUnreachable",
     }
     # A dead consumer exports nothing: absence of a healthy scrape target pages on its own.
     assert alerts["ServiceDown"]["expr"] == 'absent(up{app="svc"} == 1)'
     assert alerts["ServiceDown"]["labels"] == {"severity": "page", "app": "svc"}
+    # A consumer whose model fails to load exits (ServiceDown pages); a broker it cannot
+    # read pages on the failed lag reads, since the lag itself is then withdrawn.
+    assert "stream_lag_probe_errors_total" in alerts["StreamBrokerUnreachable"]["expr"]
+    assert alerts["StreamBrokerUnreachable"]["labels"]["severity"] == "page"
     assert "> 2500" in alerts["StreamConsumerLagGrowing"]["expr"]
     assert alerts["StreamConsumerLagGrowing"]["labels"]["severity"] == "page"
     slo = yaml.safe_load((project / "monitoring/slo.yaml").read_text())
