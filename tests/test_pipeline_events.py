@@ -68,7 +68,31 @@ def test_only_pull_request_runs_are_cancelled(workflows: Path, event: str) -> No
     cancels = evaluate(ci["concurrency"]["cancel-in-progress"], EVENTS[event])
     assert cancels == (event == "pull_request"), "a push to main never cancels a running deploy"
     deploy = yaml.safe_load((workflows / "deploy.yml").read_text())
-    assert deploy["concurrency"]["cancel-in-progress"] is False
+    assert all(job["concurrency"]["cancel-in-progress"] is False for job in deploy["jobs"].values())
+
+
+def _group(value: str, context: dict[str, str]) -> str:
+    """A concurrency group with its embedded `${{ }}` expressions evaluated."""
+    return re.sub(r"\$\{\{.*?\}\}", lambda match: str(evaluate(match[0], context)), value)
+
+
+def test_a_run_on_main_never_waits_behind_another(workflows: Path) -> None:
+    """deploy.yml runs inside ci.yml's run; its production job may wait days for its
+    reviewers. A run-wide group on main would hold every later push's lint, tests and
+    image (and GitHub cancels all but the newest waiting run): only the deploy jobs queue,
+    each environment on its own, and a rollback is never queued behind a waiting deploy."""
+    ci = yaml.safe_load((workflows / "ci.yml").read_text())
+    group = ci["concurrency"]["group"]
+    push = EVENTS["push to main"]
+    one, two = (_group(group, {**push, "github.sha": sha}) for sha in ("a1", "b2"))
+    assert one != two, "two commits on main run side by side"
+    pull = EVENTS["pull_request"]
+    assert _group(group, {**pull, "github.sha": "a1"}) == _group(group, {**pull, "github.sha": "b2"})
+    deploy = yaml.safe_load((workflows / "deploy.yml").read_text())
+    assert "concurrency" not in deploy, "no run-wide group in the called workflow either"
+    groups = {name: job["concurrency"]["group"] for name, job in deploy["jobs"].items()}
+    assert groups["staging"] != groups["production"], "staging never waits for production's reviewers"
+    assert groups["rollback"] not in {groups["staging"], groups["production"]}
 
 
 def test_template_updates_push_with_a_token_that_runs_ci(workflows: Path) -> None:
