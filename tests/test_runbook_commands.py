@@ -93,7 +93,8 @@ def test_rollback_doc_fits_the_rollout_strategy(project: Path) -> None:
     rollout_commands = [c for c in commands if "rollout.argoproj.io" in c or "argo rollouts" in c]
     if canary:
         assert any("--subresource=status" in c and '"abort":true' in c for c in commands), commands
-        assert any(" wait rollout.argoproj.io/" in c for c in commands), commands
+        rollback = (project / "docs" / "runbooks" / "rollback.md").read_text()
+        assert "sh deploy/wait-for-rollout.sh" in rollback, "waits on the rolled-back template"
         assert not any("rollout status deployment/" in c for c in commands), commands
     else:
         assert rollout_commands == []
