@@ -151,7 +151,8 @@ def test_stream_alerts_follow_the_answers(project: Path) -> None:
     }
     # A dead consumer exports nothing: absence of a healthy scrape target pages on its own.
     assert alerts["ServiceDown"]["expr"] == 'absent(up{app="svc"} == 1)'
-    assert alerts["ServiceDown"]["labels"] == {"severity": "page", "app": "svc"}
+    assert alerts["ServiceDown"]["labels"] == {"severity": "page", "team": "ml-platform", "app": "svc"}
+    assert {alert["labels"]["team"] for alert in alerts.values()} == {"ml-platform"}, "routable by team"
     # A consumer whose model fails to load exits (ServiceDown pages); a broker it cannot
     # read pages on the failed lag reads, since the lag itself is then withdrawn.
     assert "stream_lag_probe_errors_total" in alerts["StreamBrokerUnreachable"]["expr"]
