@@ -95,3 +95,27 @@ def test_batch_alerts_follow_the_answers(project: Path) -> None:
 def test_every_check_passes_with_every_validator(project: Path) -> None:
     """Static and deep checks: promtool check/test, hadolint, the CI linter, Helm lint."""
     assert failing_checks(project) == {}
+
+
+def test_lateness_reads_the_cronjob_this_release_deploys(project: Path) -> None:
+    """kube-state-metrics' half of BatchJobLate names the CronJob the chart renders, in the
+    release's namespace: another release name, or another environment's successes in the
+    same Prometheus, must not leave it reading nothing or the wrong job."""
+    helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
+    slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
+    with helm_python.Chart.load(project / "deploy" / "helm" / slug) as chart:
+        rendered = chart.render(values={}, name="nightly", namespace="prod-ml")
+    documents = [
+        doc
+        for name, text in rendered.items()
+        if name.endswith(".yaml")
+        for doc in yaml.safe_load_all(text)
+        if doc
+    ]
+    cronjob = next(doc for doc in documents if doc["kind"] == "CronJob")["metadata"]["name"]
+    assert cronjob == f"nightly-{slug}"
+    rule = next(doc for doc in documents if doc["kind"] == "PrometheusRule")
+    late = next(r for g in rule["spec"]["groups"] for r in g["rules"] if r.get("alert") == "BatchJobLate")
+    selector = f'{{cronjob="{cronjob}",namespace="prod-ml"}}'
+    assert f"kube_cronjob_status_last_successful_time{selector}" in late["expr"]
+    assert f"kube_cronjob_created{selector}" in late["expr"]

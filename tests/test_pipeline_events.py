@@ -8,7 +8,9 @@ The workflows' expressions are evaluated here for each event, as the runner woul
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +70,8 @@ def test_only_pull_request_runs_are_cancelled(workflows: Path, event: str) -> No
     cancels = evaluate(ci["concurrency"]["cancel-in-progress"], EVENTS[event])
     assert cancels == (event == "pull_request"), "a push to main never cancels a running deploy"
     deploy = yaml.safe_load((workflows / "deploy.yml").read_text())
-    assert all(job["concurrency"]["cancel-in-progress"] is False for job in deploy["jobs"].values())
+    groups = [job["concurrency"] for job in deploy["jobs"].values() if "concurrency" in job]
+    assert len(groups) == 3 and all(group["cancel-in-progress"] is False for group in groups)
 
 
 def _group(value: str, context: dict[str, str]) -> str:
@@ -90,9 +93,42 @@ def test_a_run_on_main_never_waits_behind_another(workflows: Path) -> None:
     assert _group(group, {**pull, "github.sha": "a1"}) == _group(group, {**pull, "github.sha": "b2"})
     deploy = yaml.safe_load((workflows / "deploy.yml").read_text())
     assert "concurrency" not in deploy, "no run-wide group in the called workflow either"
-    groups = {name: job["concurrency"]["group"] for name, job in deploy["jobs"].items()}
+    jobs = deploy["jobs"]
+    groups = {name: jobs[name]["concurrency"]["group"] for name in ("staging", "production", "rollback")}
     assert groups["staging"] != groups["production"], "staging never waits for production's reviewers"
     assert groups["rollback"] not in {groups["staging"], groups["production"]}
+    # Waiting deploys queue in order instead of the newest replacing the one before.
+    assert jobs["staging"]["concurrency"]["queue"] == jobs["production"]["concurrency"]["queue"] == "max"
+    assert jobs["staging"]["needs"] == "newest"
+    assert "needs.newest.outputs.deploy == 'true'" in jobs["staging"]["if"]
+
+
+@pytest.mark.parametrize(
+    ("event", "head", "deploys"),
+    [("push", "abc123", "true"), ("push", "def456", "false"), ("workflow_dispatch", "def456", "true")],
+)
+def test_only_the_newest_commit_of_the_branch_deploys(
+    workflows: Path, tmp_path: Path, event: str, head: str, deploys: str
+) -> None:
+    """Runs on main go side by side: an older commit whose tests finish last is skipped."""
+    deploy = yaml.safe_load((workflows / "deploy.yml").read_text())
+    step = deploy["jobs"]["newest"]["steps"][0]
+    assert step["env"]["GH_TOKEN"] == "${{ github.token }}"  # noqa: S105 - names the job's token
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "gh").write_text(f'#!/bin/sh\n[ "$1 $2" = "api repos/acme/svc/commits/main" ] && echo {head}\n')
+    (fake / "gh").chmod(0o755)
+    output = tmp_path / "output"
+    env = {
+        "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}",
+        "EVENT": event,
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_REPOSITORY": "acme/svc",
+        "GITHUB_REF_NAME": "main",
+        "GITHUB_SHA": "abc123",
+    }
+    subprocess.run(["bash", "-e", "-c", step["run"]], env=env, check=True, capture_output=True)
+    assert output.read_text().strip() == f"deploy={deploys}"
 
 
 def test_template_updates_push_with_a_token_that_runs_ci(workflows: Path) -> None:
