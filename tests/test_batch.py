@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import alert_rules, assert_checkov_passes, chart_manifests, failing_checks, render
+from support import alert_rules, assert_checkov_passes, chart_manifests, failing_checks, helm_render, render
 
 pytestmark = pytest.mark.xdist_group("batch")
 
@@ -101,17 +101,8 @@ def test_lateness_reads_the_cronjob_this_release_deploys(project: Path) -> None:
     """kube-state-metrics' half of BatchJobLate names the CronJob the chart renders, in the
     release's namespace: another release name, or another environment's successes in the
     same Prometheus, must not leave it reading nothing or the wrong job."""
-    helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
     slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
-    with helm_python.Chart.load(project / "deploy" / "helm" / slug) as chart:
-        rendered = chart.render(values={}, name="nightly", namespace="prod-ml")
-    documents = [
-        doc
-        for name, text in rendered.items()
-        if name.endswith(".yaml")
-        for doc in yaml.safe_load_all(text)
-        if doc
-    ]
+    documents = helm_render(project, {}, name="nightly", namespace="prod-ml")
     cronjob = next(doc for doc in documents if doc["kind"] == "CronJob")["metadata"]["name"]
     assert cronjob == f"nightly-{slug}"
     rule = next(doc for doc in documents if doc["kind"] == "PrometheusRule")

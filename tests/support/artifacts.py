@@ -33,14 +33,16 @@ MONITOR_KINDS = {
 }
 
 
-def helm_render(project: Path, values: dict[str, Any]) -> list[dict[str, Any]]:
+def helm_render(
+    project: Path, values: dict[str, Any], name: str = "svc", namespace: str = "svc"
+) -> list[dict[str, Any]]:
     """The generated chart rendered in-process (Helm v4 SDK) with `values`, after its schema
-    accepted them: every object, as release `svc` in namespace `svc`."""
+    accepted them: every object, as release `name` in `namespace`."""
     helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
     slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
     with helm_python.Chart.load(project / "deploy" / "helm" / slug) as chart:
         chart.validate_schema(values)
-        rendered = chart.render(values=values, name="svc", namespace="svc")
+        rendered = chart.render(values=values, name=name, namespace=namespace)
     return [
         doc
         for name, text in sorted(rendered.items())
