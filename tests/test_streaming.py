@@ -148,6 +148,7 @@ def test_stream_alerts_follow_the_answers(project: Path) -> None:
         "ModelNonFiniteScores",
         "ServiceDown",
         "StreamBrokerUnreachable",
+        "StreamLagUnknown",
     }
     # A dead consumer exports nothing: absence of a healthy scrape target pages on its own.
     assert alerts["ServiceDown"]["expr"] == 'absent(up{app="svc"} == 1)'
