@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import get_json, render, start_server, tool, trained, wait_for
+from support import free_port, get_json, render, start_server, tool, trained, wait_for
 
 
 def _query(prometheus: str, promql: str) -> list[dict[str, Any]]:
@@ -106,3 +106,19 @@ def test_a_failed_run_keeps_the_last_success_and_the_alerts_see_it(batch: dict[s
         lambda: _query(prometheus, 'ALERTS{alertname="BatchJobFailed",alertstate="pending"}'),
         "BatchJobFailed to start",
     )
+
+
+def test_a_run_that_cannot_push_its_metrics_fails(batch: dict[str, Any], tmp_path: Path) -> None:
+    """ONBOARDING's promise: without a reachable Pushgateway a run exits 1 (the failure is
+    seen, and the job retried) even though it scored its input."""
+    output = tmp_path / "out"
+    command = [sys.executable, "-m", f"{batch['package']}.score", str(batch["source"])]
+    command += ["--output", str(output)]
+    env = {
+        **batch["env"],
+        f"{batch['prefix']}MODEL_DIR": str(batch["work"] / "artifacts"),
+        f"{batch['prefix']}PUSHGATEWAY_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens
+    }
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 1, result.stderr
+    assert any(output.iterdir()), "the input was scored before the push failed"
