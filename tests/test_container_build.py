@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,19 +112,24 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 BUILT: list[str] = []
-LABEL = "io.scaffold.test-build=1"
+# Every layer this run builds carries the key with this run's own value: the check below
+# holds this run to account, not an earlier run that was interrupted mid-build.
+LABEL_KEY = "io.scaffold.test-build"
+LABEL = f"{LABEL_KEY}={uuid.uuid4().hex}"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _remove_built_images() -> Iterator[None]:
     """The images this module built, intermediate layers included, are removed after it:
     each run would otherwise leave ~0.9 GB per image behind (a run's tags replace the
-    last run's, which stay untagged). Every layer carries LABEL, so nothing else goes."""
+    last run's, which stay untagged). Every layer carries LABEL_KEY, so nothing else goes."""
     yield
     for tag in BUILT:
         podman("rmi", "--force", tag, check=False)
     podman("image", "prune", "--all", "--force", "--filter", f"label={LABEL}", check=False)
     left = podman("images", "--all", "--quiet", "--filter", f"label={LABEL}").stdout.split()
+    # What interrupted runs left behind goes too, as far as podman lets it.
+    podman("image", "prune", "--all", "--force", "--filter", f"label={LABEL_KEY}", check=False)
     assert not left, f"images this module built are still there: {left}"
 
 
