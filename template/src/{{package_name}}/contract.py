@@ -37,6 +37,7 @@ FeatureType = Literal["number", "integer", "boolean", "category"]
 _NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # a Python identifier: a pydantic field and a label
 _SEMVER = r"^\d+\.\d+\.\d+$"
 MAX_CATEGORIES = 50  # per feature: bounded metric labels, one-hot width and drift bins
+REDACTED = "<sensitive>"  # what a log shows for a sensitive feature's value
 MAX_CLASSES = 20  # of a classification: bounded `class_name` label values and output width
 
 
@@ -190,6 +191,36 @@ class Contract(BaseModel):
         """Model columns holding a category's code (its position in `categories`)."""
         return tuple(i for i, feature in enumerate(self.features) if feature.type == "category")
 
+    def unfit_model(self, trained: Contract) -> str | None:
+        """Why a model trained under `trained` cannot serve this contract's records (None: it can).
+
+        What reaches the model must be as it was in training: the column order, each
+        column's kind (numbers, booleans or category codes), a category's code (its
+        position in `categories`), which features may be missing, and what its answer
+        means (task, classes in order, positive class, unit). Bounds, descriptions and
+        integer-or-number only change what is validated.
+        """
+        if self.feature_names != trained.feature_names:
+            return "other features or another column order"
+        for ours, theirs in zip(self.features, trained.features, strict=True):
+            if {ours.type, theirs.type} - {"number", "integer"} and ours.type != theirs.type:
+                return f"feature {ours.name!r} is a {ours.type} here, a {theirs.type} in training"
+            if ours.categories != theirs.categories:
+                return (
+                    f"feature {ours.name!r} has other categories or another order (its codes "
+                    "are positions in the list)"
+                )
+            if ours.nullable and not theirs.nullable:
+                return f"feature {ours.name!r} may be missing here but not in training"
+        target, trained_target = self.target, trained.target
+        if (target.task, target.classes) != (trained_target.task, trained_target.classes):
+            return "another task, other classes or another class order"
+        if target.positive_class != trained_target.positive_class:
+            return f"positive class {trained_target.positive_class!r} in training"
+        if target.unit != trained_target.unit:
+            return f"target unit {trained_target.unit!r} in training"
+        return None
+
     def record_values(self, row: Sequence[float]) -> dict[str, Any]:
         """A model row back as the JSON record a client sends (the inverse of `to_row`)."""
         values: dict[str, Any] = {}
@@ -240,6 +271,7 @@ class Contract(BaseModel):
             else None
             for feature in self.features
         )
+        model.sensitive = frozenset(f.name for f in self.features if f.sensitive)
         model.max_missing = int(self.max_missing_fraction * len(self.features))
         # The schema says what it can of the missing-values rule: a record names at least
         # this many features (null values still count as missing; the description says so).
@@ -264,6 +296,7 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     feature_names: ClassVar[tuple[str, ...]] = ()
     codes: ClassVar[tuple[dict[str, float] | None, ...]] = ()  # per feature: category -> code
+    sensitive: ClassVar[frozenset[str]] = frozenset()  # features whose values are never logged
     max_missing: ClassVar[int] = 0
 
     @model_validator(mode="after")
@@ -276,6 +309,13 @@ class Record(BaseModel):
                 {"missing": missing, "count": len(self.feature_names), "allowed": self.max_missing},
             )
         return self
+
+    def loggable(self) -> dict[str, Any]:
+        """The record as a log line may show it: a sensitive feature's value withheld."""
+        return {
+            name: REDACTED if name in self.sensitive else getattr(self, name)
+            for name in self.feature_names
+        }
 
     def to_row(self) -> list[float]:
         """Values in model column order as floats: booleans 0/1, category codes, NaN missing."""
