@@ -32,5 +32,11 @@ class AnswerError(ScaffoldError):
         super().__init__(f"invalid answer for {question} ({shown}): {rule}")
 
 
+class UnfinishedError(ScaffoldError):
+    """Ctrl-C stopped a rollback or an abort half-way: the message says how to finish it."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
 class BusyError(ScaffoldError):
     """Another scaffold process holds the repository's lock (nothing was changed)."""

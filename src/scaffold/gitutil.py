@@ -63,17 +63,30 @@ def git(
     """Run git in `cwd`; a failure (with `check`) becomes a one-line ScaffoldError."""
     if shutil.which("git") is None:
         raise ScaffoldError("git is not installed")
-    result = subprocess.run(
+    process = subprocess.Popen(
         ["git", *args],
         cwd=cwd,
-        capture_output=True,
+        stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         encoding="utf-8",
         errors="surrogateescape",  # file names need not be UTF-8; they round-trip as str
         env=dict(env) if env is not None else git_env(cwd),
-        input=input_text,
-        check=False,
     )
+    with process:
+        try:
+            stdout, stderr = process.communicate(input_text)
+        except KeyboardInterrupt:
+            # Let git end by itself: it finishes, or stops on the same Ctrl-C and removes its
+            # lock files. Killed (as `subprocess.run` would), it leaves .git/index.lock behind
+            # and the rollback that follows could not run. A second Ctrl-C kills it.
+            try:
+                process.communicate()
+            finally:
+                process.kill()
+            raise
+    result = subprocess.CompletedProcess(["git", *args], process.returncode, stdout, stderr)
     if check and result.returncode != 0:
         raise ScaffoldError(f"git {_command(args)} failed: {failure_line(result)}")
     return result

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from packaging.version import Version
 
 from .errors import ScaffoldError
-from .gitutil import git, git_output
+from .gitutil import git, git_output, paths
 from .project import PRISTINE_BRANCH, Project, changing
 from .project import Change as Changing
 from .project.changes import Change, changed, classify, predicted_conflicts, unmerged
@@ -68,9 +68,12 @@ class Prepared:
     new_pristine: str
     changelog: str
     migrations: list[dict[str, Any]] = field(default_factory=list)
-    # True when scaffold/pristine was missing and the old version was rendered again:
-    # the merge then uses old_pristine as an explicit base instead of git's merge-base.
+    # True when scaffold/pristine was missing and the old version was rendered again.
     regenerated: bool = False
+    # The render the merge must start from when git's merge-base would not find it: the
+    # regenerated old version, or the render of the recorded version when the update that
+    # brought it was squash- or rebase-merged (so it is not in HEAD's history).
+    explicit_base: str | None = None
 
 
 @dataclass
@@ -85,6 +88,7 @@ class UpdateOutcome:
     branch: str | None = None
     changelog: str = ""
     rejects: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)  # untracked paths the update would write
 
 
 def run(request: UpdateRequest) -> UpdateOutcome:
@@ -123,7 +127,13 @@ def prepare(request: UpdateRequest) -> Prepared | UpdateOutcome:
     project.refuse_unfinished()
     recorded = read_answers(root)
     project.require_clean()
+    project.refuse_checked_out_elsewhere(PRISTINE_BRANCH)
     branch = project.branch()
+    if branch == PRISTINE_BRANCH:
+        raise ScaffoldError(
+            f"{PRISTINE_BRANCH} is checked out: it holds the template's renders, not your work; "
+            "switch to your branch (e.g. main) and retry"
+        )
     if branch is None and request.in_place:
         raise ScaffoldError(
             "HEAD is detached: check out the branch to update, or drop --in-place "
@@ -135,13 +145,18 @@ def prepare(request: UpdateRequest) -> Prepared | UpdateOutcome:
     old_pristine = project.pristine()
     regenerated = old_pristine is None
     head = project.head()
+    explicit_base = (
+        None if old_pristine is None else _unmerged_render(project, old_pristine, recorded.version, head)
+    )
     data = {**recorded.answers, **request.data}
     with tempfile.TemporaryDirectory(prefix="scaffold-update-") as tmp:
         if old_pristine is None:
-            old_pristine = _regenerate(project, recorded, Path(tmp) / "old" / root.name)
+            old_pristine = explicit_base = _regenerate(project, recorded, Path(tmp) / "old" / root.name)
         with template_source(recorded.source, ref or None) as source:
             rendered_dir = Path(tmp) / "new" / root.name
-            rendered = render(source, rendered_dir, data=data, named_after=root, drop_unknown=True)
+            rendered = render(
+                source, rendered_dir, data=data, named_after=root, drop_unknown=True, given=request.data
+            )
             new_pristine = project.store_render(
                 rendered_dir, old_pristine, f"scaffold template v{target} (pristine render)"
             )
@@ -156,7 +171,21 @@ def prepare(request: UpdateRequest) -> Prepared | UpdateOutcome:
         changelog=changelog_between(rendered.changelog, recorded.version, target),
         migrations=migrating.applicable(rendered.migrations, recorded.version, target),
         regenerated=regenerated,
+        explicit_base=explicit_base,
     )
+
+
+def _unmerged_render(project: Project, pristine: str, version: Version, head: str) -> str | None:
+    """The render of `version` on the pristine branch when HEAD's history lacks it.
+
+    The answers say the project is on `version`, but a squash or rebase merge of the update
+    that brought it left its render out of HEAD's history: git's merge-base would then be
+    an older render, and the older template's files would come back as changes.
+    """
+    render = project.render_of(str(version), pristine)
+    if render is None or project.is_ancestor(render, head):
+        return None
+    return render
 
 
 def _regenerate(project: Project, recorded: Recorded, folder: Path) -> str:
@@ -176,20 +205,32 @@ def _regenerate(project: Project, recorded: Recorded, folder: Path) -> str:
 def _ours(prepared: Prepared) -> str:
     """The user's side as a commit sharing history with the new render.
 
-    Without the pristine branch, the regenerated old render has no common history with
-    HEAD: a commit of HEAD's tree on top of it lets git find it as the merge base.
+    When the base is not in HEAD's history (regenerated, or squash-merged), a commit of
+    HEAD's tree on top of it lets git find it as the merge base.
     """
-    if not prepared.regenerated:
+    if prepared.explicit_base is None:
         return prepared.head
     tree = git_output(prepared.root, "rev-parse", f"{prepared.head}^{{tree}}")
-    return git_output(prepared.root, "commit-tree", tree, "-p", prepared.old_pristine, "-m", "ours")
+    return git_output(prepared.root, "commit-tree", tree, "-p", prepared.explicit_base, "-m", "ours")
+
+
+def _merge_base(prepared: Prepared, ours: str) -> str:
+    """The render the merge starts from: the newest one both sides share."""
+    found = git(prepared.root, "merge-base", ours, prepared.new_pristine, check=False)
+    if found.returncode != 0 or not found.stdout.strip():
+        raise ScaffoldError(
+            f"HEAD and {PRISTINE_BRANCH} share no history here (a shallow clone?): fetch the "
+            f"whole history (`git fetch --unshallow origin` and `git fetch origin "
+            f"{PRISTINE_BRANCH}:{PRISTINE_BRANCH}`) and retry"
+        )
+    return found.stdout.strip()
 
 
 def plan(prepared: Prepared) -> UpdateOutcome:
     """Classify every path the update touches, computed by git without touching anything."""
     root = prepared.root
     ours = _ours(prepared)
-    base = git_output(root, "merge-base", ours, prepared.new_pristine)
+    base = _merge_base(prepared, ours)
     changes = classify(
         changed(root, base, ours),
         changed(root, base, prepared.new_pristine),
@@ -203,18 +244,36 @@ def plan(prepared: Prepared) -> UpdateOutcome:
         changes,
         conflicts,
         changelog=prepared.changelog,
+        blocked=Project(root).obstructions(base, prepared.new_pristine),
     )
 
 
-def _merge(prepared: Prepared, change: Changing, message: str) -> None:
-    """Merge the new render; a file the user deleted that the template changed stays deleted."""
+def _merge(prepared: Prepared, change: Changing, message: str, base: str) -> None:
+    """Merge the new render; a file the user deleted that the template changed stays deleted.
+
+    Only a path the base had and the user's tree has nothing at counts as deleted. git
+    also leaves one-sided entries where a file, a folder or a link meet at one path (it
+    renames one side to `PATH~HEAD` or `PATH~<commit>`): those are conflicts for the
+    person, never dropped. Where the user turned a template folder into a file or link,
+    and every template file under it stays deleted, the user's file goes back in place.
+    """
     root = prepared.root
-    # Without the pristine branch the regenerated render shares no history: an explicit base.
-    change.merge(prepared.new_pristine, message, prepared.old_pristine if prepared.regenerated else None)
+    change.merge(prepared.new_pristine, message, prepared.explicit_base)
+    in_base = set(paths(root, "ls-tree", "-r", "--name-only", base))
+    our_files = set(paths(root, "ls-tree", "-r", "--name-only", prepared.head))
+    our_folders = set(paths(root, "ls-tree", "-r", "-d", "--name-only", prepared.head))
     for path, present in unmerged(root).items():
-        if 2 not in present and 3 in present:  # deleted by the user: stays deleted
+        if present == {1, 3} and path in in_base and path not in our_files | our_folders:
             git(root, "--literal-pathspecs", "rm", "--quiet", "--cached", "--ignore-unmatch", "--", path)
+            (root / path).unlink(missing_ok=True)  # deleted by the user: stays deleted
+    for path, present in unmerged(root).items():
+        original = path.removesuffix("~HEAD")  # the user's file git moved out of a folder's way
+        if present != {2} or original == path or original not in our_files:
+            continue
+        if not git(root, "--literal-pathspecs", "ls-files", "-z", "--", original).stdout:
+            git(root, "--literal-pathspecs", "rm", "--quiet", "--cached", "--", path)
             (root / path).unlink(missing_ok=True)
+            git(root, "--literal-pathspecs", "checkout", prepared.head, "--", original)
 
 
 def _write_rejects(change: Changing) -> None:
@@ -251,7 +310,7 @@ def apply(prepared: Prepared, request: UpdateRequest) -> UpdateOutcome:
         )
     if created is not None:
         project.refuse_branch(created)
-    base = git_output(project.root, "merge-base", _ours(prepared), prepared.new_pristine)
+    base = _merge_base(prepared, _ours(prepared))
     project.refuse_obstructions(base, prepared.new_pristine, f"template v{target}")
     versions = (prepared.recorded.version, target)
     before = None if prepared.regenerated else prepared.old_pristine
@@ -261,7 +320,7 @@ def apply(prepared: Prepared, request: UpdateRequest) -> UpdateOutcome:
         change.reached("migrations-before")
         if change.commit(f"Template migrations before v{target}", [prepared.head]):
             change.reached("migrations-committed")
-        _merge(prepared, change, message)
+        _merge(prepared, change, message, base)
         change.reached("merged")
         if request.conflict == "rej":
             _write_rejects(change)

@@ -23,6 +23,7 @@ def as_json(outcome: UpdateOutcome) -> str:
             "changes": outcome.changes,
             "conflicts": outcome.conflicts,
             "branch": outcome.branch,
+            "blocked": outcome.blocked,
         },
         indent=2,
     )
@@ -46,6 +47,12 @@ def show(console: Console, outcome: UpdateOutcome) -> None:
         console.print(
             f"Plan only: {len(outcome.conflicts)} conflict(s) expected; nothing was changed.", markup=False
         )
+        if outcome.blocked:
+            console.print(
+                "The update would stop before changing anything: the template writes where git "
+                f"tracks nothing here (ignored or untracked): {', '.join(outcome.blocked)}",
+                markup=False,
+            )
     elif outcome.status == "updated":
         console.print(f"Updated to template v{outcome.target}, committed on {outcome.branch}.", markup=False)
     else:
@@ -60,6 +67,12 @@ def _conflicts(console: Console, outcome: UpdateOutcome) -> None:
         console.print("Your version of each is kept; the template's change is in:", markup=False)
         for reject in outcome.rejects:
             console.print(f"  {reject}", markup=False)
+    if any("~" in path for path in outcome.conflicts):
+        console.print(
+            "A path ending in ~HEAD or ~<commit> is one side of a name where a file, a folder "
+            "or a link met, moved aside by git: keep what you want under the name, remove the other.",
+            markup=False,
+        )
     how = (
         "apply what you want from the .rej files"
         if outcome.rejects

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import ScaffoldError
+from ..errors import ScaffoldError, UnfinishedError
 from ..gitutil import failure_line, git, git_output, stage_paths
 from .changes import produced, unmerged
 from .guard import exclusive, git_path, repo_root, untracked
@@ -122,13 +122,22 @@ def abort(path: Path) -> tuple[str, list[str]]:
         journal = Journal.load(root)
         if journal is None:
             raise ScaffoldError("no scaffold update is in progress")
-        if journal.stage == CONFLICTS and not os.path.lexists(git_path(root, "MERGE_HEAD")):
+        finished = not os.path.lexists(git_path(root, "MERGE_HEAD"))
+        if journal.stage == CONFLICTS and finished and not journal.aborting:
             journal.remove()
             raise ScaffoldError(
                 f"the scaffold {journal.command} was already finished with a commit (or ended with "
                 "git): nothing to abort; to undo it, revert or reset that commit"
             )
+        journal.aborting = True  # an interrupted abort is finished by the next, never skipped
+        journal.save()
         running = journal.stage == RUNNING
-        problems = rollback(journal, clean=running, killed=running)
+        try:
+            problems = rollback(journal, clean=running, killed=running)
+        except KeyboardInterrupt:
+            raise UnfinishedError(
+                f"interrupted while abandoning the {journal.command}: run `scaffold "
+                f"{journal.command} --abort` again to finish"
+            ) from None
         journal.remove()
     return str(journal.branch or journal.head), problems

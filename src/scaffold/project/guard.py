@@ -150,10 +150,25 @@ def obstructions(root: Path, written: Iterable[str], tracked: set[str]) -> list[
             except FileNotFoundError:
                 break
             if stat.S_ISDIR(mode) and prefix in folders:
+                if depth == len(parts):  # the template's file replaces a folder git tracks
+                    found.update(_untracked_inside(root, prefix, tracked))
                 continue  # a folder git tracks files in
             found.add(prefix)
             break
     return sorted(found)
+
+
+def _untracked_inside(root: Path, folder: str, tracked: set[str]) -> list[str]:
+    """What a folder holds that git does not track (ignored files, a nested repository):
+    git deletes it without a word when a file takes the folder's place."""
+    found = []
+    for current, folders, files in os.walk(root / folder):
+        relative = Path(current).relative_to(root).as_posix()
+        for name in files + [f for f in folders if os.path.islink(os.path.join(current, f))]:
+            if f"{relative}/{name}" not in tracked:
+                found.append(f"{relative}/{name}")
+        folders[:] = [f for f in folders if not os.path.islink(os.path.join(current, f))]
+    return found
 
 
 def _parents(path: str) -> Iterator[str]:

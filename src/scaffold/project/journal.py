@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ..errors import ScaffoldError
+from ..errors import ScaffoldError, UnfinishedError
 from ..gitutil import git, paths
 from .guard import current_branch, git_path, is_kept, printable, remove_own_file
 from .pristine import PRISTINE_BRANCH
@@ -48,6 +48,7 @@ class Journal:
     step: str = "started"
     started_at: float = field(default_factory=time.time)
     appeared: list[str] = field(default_factory=list)  # untracked paths the run had made so far
+    aborting: bool = False  # `--abort` started: only another `--abort` may finish it
 
     @property
     def path(self) -> Path:
@@ -119,10 +120,12 @@ def refuse_unfinished(root: Path) -> None:
     journal = Journal.load(root)
     if journal is None:
         return
+    abort = f"scaffold {journal.command} --abort"
+    if journal.aborting:
+        raise ScaffoldError(f"`{abort}` was interrupted: run it again to finish putting the repository back")
     if journal.stage == CONFLICTS and not os.path.lexists(git_path(root, "MERGE_HEAD")):
         journal.remove()  # resolved and committed (or ended with git itself): nothing to resume
         return
-    abort = f"scaffold {journal.command} --abort"
     if journal.stage == CONFLICTS:
         raise ScaffoldError(
             f"a scaffold {journal.command} is waiting for its conflicts: resolve them and `git commit`, "
@@ -151,8 +154,8 @@ def rollback(journal: Journal, *, clean: bool, killed: bool = False) -> list[str
     root = journal.root
     if os.path.lexists(git_path(root, "index.lock")):
         raise ScaffoldError(
-            "git's index.lock exists: another git command is running (or crashed); "
-            "if none is, remove .git/index.lock and run `scaffold update --abort` again"
+            "git's index.lock exists: another git command is running (or crashed); if none "
+            f"is, remove .git/index.lock and run `scaffold {journal.command} --abort`"
         )
     problems: list[str] = []
     ours = {journal.head, *journal.commits}
@@ -192,7 +195,13 @@ def rollback(journal: Journal, *, clean: bool, killed: bool = False) -> list[str
 
 def undo(journal: Journal, failure: BaseException) -> NoReturn:
     """After `failure` inside a run: roll back, forget the run, re-raise with what was left."""
-    problems = rollback(journal, clean=True)
+    try:
+        problems = rollback(journal, clean=True)
+    except KeyboardInterrupt:  # a second Ctrl-C: the journal stays, for --abort to finish
+        raise UnfinishedError(
+            f"interrupted while rolling back: run `scaffold {journal.command} --abort` to put "
+            "the repository back as it was"
+        ) from failure
     journal.remove()
     if problems and isinstance(failure, ScaffoldError):
         raise ScaffoldError(f"{failure} (rolled back; {'; '.join(problems)})") from failure

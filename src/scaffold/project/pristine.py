@@ -7,12 +7,40 @@ last merged, so a template change merges like any other branch.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
-from ..gitutil import PACKED_ADD, git, git_env
+from ..errors import ScaffoldError
+from ..gitutil import PACKED_ADD, git, git_env, git_output
 
 PRISTINE_BRANCH = "scaffold/pristine"
+# The subjects of the commits scaffold makes for a render: `new`'s first commit, and each
+# render `update` and `adopt` store. No other commit may be the pristine branch's tip.
+RENDER_SUBJECT = re.compile(
+    r"Generate .+? from scaffold template(?: v(?P<first>\S+))?"
+    r"|scaffold template (?:v(?P<render>\S+)|.+) \(pristine render\)"
+)
+
+
+def render_version(subject: str) -> str | None:
+    """The template version a render commit's subject names (None: not a render, or unversioned)."""
+    found = RENDER_SUBJECT.fullmatch(subject)
+    return (found.group("first") or found.group("render")) if found else None
+
+
+def require_render(root: Path, commit: str) -> None:
+    """Refuse a pristine branch moved to a commit scaffold did not make (`git branch -f`):
+    as the merge base it would make the team's own changes look like the template's, and
+    the merge would undo them without a conflict."""
+    subject = git_output(root, "log", "-1", "--format=%s", commit)
+    if not RENDER_SUBJECT.fullmatch(subject):
+        raise ScaffoldError(
+            f"{PRISTINE_BRANCH} points at {commit[:12]} ({subject!r}), which is not a template "
+            f"render scaffold made: merging from it would undo your changes; point it back at "
+            f"the last render (`git reflog {PRISTINE_BRANCH}`) or delete the branch to have "
+            "the recorded version rendered again"
+        )
 
 
 def store_render(root: Path, rendered: Path, parent: str | None, message: str) -> str:

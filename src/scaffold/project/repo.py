@@ -19,7 +19,7 @@ from ..gitutil import PACKED_ADD, git, git_env, git_output, paths
 from .changes import changed
 from .guard import current_branch, exclusive, obstructions, repo_root, require_clean
 from .journal import refuse_unfinished
-from .pristine import PRISTINE_BRANCH, store_render
+from .pristine import PRISTINE_BRANCH, render_version, require_render, store_render
 
 
 @dataclass(frozen=True)
@@ -92,24 +92,60 @@ class Project:
         found = git(self.root, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False)
         return found.stdout.strip() if found.returncode == 0 else None
 
+    def refuse_checked_out_elsewhere(self, branch: str) -> None:
+        """Refuse when another worktree has `branch` checked out: moving it (as git itself
+        refuses to) would leave that worktree's files and index out of step with it."""
+        here = self.root.resolve()
+        worktree = None
+        for line in git_output(self.root, "worktree", "list", "--porcelain").splitlines():
+            if line.startswith("worktree "):
+                worktree = Path(line.removeprefix("worktree ")).resolve()
+            elif line == f"branch refs/heads/{branch}" and worktree != here:
+                raise ScaffoldError(
+                    f"{branch} is checked out in the worktree {worktree}: switch that worktree to "
+                    "another branch first (scaffold moves this branch)"
+                )
+
     def refuse_branch(self, branch: str) -> None:
         """Refuse to create a branch that exists: it may hold work scaffold did not make."""
         if self.tip(branch) is not None:
             raise ScaffoldError(f"branch {branch} already exists: delete it or merge it first")
 
     def pristine(self) -> str | None:
-        """The last pristine render (None: the branch is missing, as in a shallow clone)."""
-        return self.tip(PRISTINE_BRANCH)
+        """The last pristine render (None: the branch is missing, as in a shallow clone);
+        refused when the branch was moved to a commit that is not a render."""
+        tip = self.tip(PRISTINE_BRANCH)
+        if tip is not None:
+            require_render(self.root, tip)
+        return tip
+
+    def render_of(self, version: str, pristine: str) -> str | None:
+        """The commit on the pristine branch (first parents from `pristine`) that rendered
+        `version`, or None when none says so."""
+        for line in git_output(self.root, "log", "--first-parent", "--format=%H %s", pristine).splitlines():
+            commit, subject = line.split(" ", 1)
+            if render_version(subject) == version:
+                return commit
+        return None
+
+    def is_ancestor(self, commit: str, of: str) -> bool:
+        """True when `commit` is in the history of `of`."""
+        found = git(self.root, "merge-base", "--is-ancestor", commit, of, check=False)
+        return found.returncode == 0
 
     def store_render(self, rendered: Path, parent: str | None, message: str) -> str:
         """Commit a render folder on top of `parent`, touching no ref, index or work tree."""
         return store_render(self.root, rendered, parent, message)
 
-    def refuse_obstructions(self, base: str, render: str, what: str) -> None:
-        """Stop (nothing changed yet) where `render` writes over what git does not track:
-        git's merge would overwrite an ignored or untracked file without a word."""
+    def obstructions(self, base: str, render: str) -> list[str]:
+        """What git does not track (ignored or untracked) where `render` writes: git's merge
+        would overwrite or delete it without a word."""
         written = [p for p, s in changed(self.root, base, render).items() if s != "D"]
-        blocked = obstructions(self.root, written, set(paths(self.root, "ls-files")))
+        return obstructions(self.root, written, set(paths(self.root, "ls-files")))
+
+    def refuse_obstructions(self, base: str, render: str, what: str) -> None:
+        """Stop (nothing changed yet) where `render` writes over what git does not track."""
+        blocked = self.obstructions(base, render)
         if blocked:
             shown = ", ".join(blocked[:5]) + (f" and {len(blocked) - 5} more" if len(blocked) > 5 else "")
             raise ScaffoldError(

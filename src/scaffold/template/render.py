@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,16 +73,18 @@ def render(
     named_after: Path,
     ask: Asker | None = None,
     drop_unknown: bool = False,
+    given: Collection[str] = (),
 ) -> Rendered:
     """Render `source` into `project` (which must not exist) with validated answers.
 
     `named_after` is the folder the project will finally live in: derived defaults such as
     `project_name` come from its name. With `drop_unknown`, answers the template no longer
-    asks (recorded by an older version) are ignored instead of refused.
+    asks (recorded by an older version) are ignored instead of refused, except those in
+    `given` (what the person passed with --data: a mistyped name is an error, not ignored).
     """
     questionnaire = questionnaire_for(source, named_after)
     if drop_unknown:
-        data = {key: value for key, value in data.items() if key in questionnaire.names}
+        data = {key: value for key, value in data.items() if key in questionnaire.names or key in given}
     # Without a person to re-ask, the validators run once, in Copier, before it writes.
     answers, context = questionnaire.resolve_context(data, ask=ask, copier_validates=ask is None)
     try:

@@ -1,0 +1,200 @@
+"""`scaffold update` where files, folders and links trade places, and where its own branches
+were moved, merged by squash or checked out elsewhere: nothing is lost or silently undone.
+
+Each scenario came from an adversarial review: before its fix, each lost or reverted
+something without a word (ignored files deleted with a folder, the template's file dropped
+as "deleted by the user", the team's commits reverted by a moved pristine branch, deleted
+files coming back after a squash merge, an interrupted --abort that could not be finished).
+A small versioned template (support/staged.py) keeps each fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+from support import (
+    commit_all,
+    conflicting_project,
+    git,
+    run_in_process,
+    snapshot,
+    staged_project,
+    tiny_template,
+    update_to_v2,
+)
+
+from scaffold.errors import UnfinishedError
+from scaffold.gitutil import git as scaffold_git
+from scaffold.new import NewRequest, generate
+from scaffold.project import change
+from scaffold.project.journal import Journal
+
+
+def _folder_becomes_file(tmp_path: Path) -> Path:
+    """A project at v0.1.0, where conf/ holds a file; v0.2.0 makes `conf` a file."""
+    repo = tmp_path / "tpl"
+    tiny_template(repo, "0.1.0", {".gitignore": "local.cfg\n", "conf/main.cfg": "a = 1\n"})
+    shutil.rmtree(repo / "template" / "conf")
+    tiny_template(repo, "0.2.0", {"conf": "a = 2\n"})
+    project = tmp_path / "svc"
+    generate(NewRequest(destination=project, template=str(repo), vcs_ref="v0.1.0"))
+    return project
+
+
+def test_a_file_replacing_a_folder_never_deletes_what_git_ignores_in_it(tmp_path: Path) -> None:
+    project = _folder_becomes_file(tmp_path)
+    (project / "conf" / "local.cfg").write_text("password = hunter2\n")  # ignored
+    before = snapshot(project)
+    planned = run_in_process("plan", str(project), "--to", "v0.2.0", "--format", "json")
+    assert planned.code == 0, planned.stderr
+    assert json.loads(planned.stdout)["blocked"] == ["conf/local.cfg"]
+    result = update_to_v2(project)
+    assert result.code == 2, result.stdout + result.stderr
+    assert "conf/local.cfg" in result.stderr and "tracks nothing" in result.stderr
+    assert snapshot(project) == before
+
+
+def test_a_file_replacing_a_folder_the_team_edited_is_a_conflict_not_a_loss(tmp_path: Path) -> None:
+    project = _folder_becomes_file(tmp_path)
+    (project / "conf" / "main.cfg").write_text("a = 1\nb = team\n")
+    commit_all(project)
+    result = update_to_v2(project)
+    assert result.code == 3, result.stdout + result.stderr
+    moved = [p for p in project.iterdir() if p.name.startswith("conf~")]
+    assert [p.read_text() for p in moved] == ["a = 2\n"], "the template's file is kept aside"
+    assert (project / "conf" / "main.cfg").read_text() == "a = 1\nb = team\n"
+    assert moved[0].name in result.stdout and "moved aside by git" in result.stdout
+
+
+def test_a_file_the_team_made_a_link_keeps_the_link_and_the_templates_change(tmp_path: Path) -> None:
+    project = staged_project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
+    (project / "shared.txt").write_text("shared notes\n")
+    (project / "notes.txt").unlink()
+    (project / "notes.txt").symlink_to("shared.txt")
+    commit_all(project)
+    result = update_to_v2(project)
+    assert result.code == 3, result.stdout + result.stderr
+    assert (project / "notes.txt").is_symlink()
+    moved = [p for p in project.iterdir() if p.name.startswith("notes.txt~")]
+    assert [p.read_text() for p in moved] == ["one\ntwo\nthree\nfour\n"]
+    assert (project / "shared.txt").read_text() == "shared notes\n"
+
+
+def test_a_folder_the_team_made_a_link_stays_a_link(tmp_path: Path) -> None:
+    """docs/ linked to a folder shared by several repos: the update never writes through it."""
+    shared = tmp_path / "shared-docs"
+    shared.mkdir()
+    (shared / "guide.md").write_text("our shared guide\n")
+    project = staged_project(tmp_path, {"docs/guide.md": "v2 guide\n"}, old={"docs/guide.md": "v1 guide\n"})
+    git(project, "rm", "-r", "--quiet", "docs")
+    (project / "docs").symlink_to(shared)
+    commit_all(project)
+    result = update_to_v2(project)
+    assert result.code == 0, result.stdout + result.stderr
+    assert (project / "docs").is_symlink() and not list(project.glob("docs~*"))
+    assert git(project, "ls-tree", "HEAD", "docs").split()[0] == "120000"  # a link, committed
+    assert (shared / "guide.md").read_text() == "our shared guide\n"
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_a_pristine_branch_moved_to_the_teams_commit_is_refused(tmp_path: Path) -> None:
+    """As the merge base, the team's own commit would make its changes look like the
+    template's: the merge would revert them with no conflict."""
+    project = staged_project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
+    (project / "notes.txt").write_text("one\ntwo\nthree (team)\n")
+    commit_all(project, "team notes")
+    git(project, "branch", "--force", "scaffold/pristine", "main")
+    before = snapshot(project)
+    result = update_to_v2(project)
+    assert result.code == 2
+    assert "not a template render" in result.stderr and "team notes" in result.stderr
+    assert snapshot(project) == before
+
+
+def test_after_a_squash_merged_update_the_next_one_starts_from_its_render(tmp_path: Path) -> None:
+    """A squash merge leaves v0.2.0's render out of main's history: the next update must not
+    bring back what the team deleted since, nor conflict on what v0.2.0 already changed."""
+    project = staged_project(tmp_path, {"added.txt": "new in v2\n", "notes.txt": "one\n2\nthree\n"})
+    tiny_template(tmp_path / "tpl", "0.3.0", {"later.txt": "new in v3\n"})
+    assert update_to_v2(project).code == 0
+    git(project, "switch", "--quiet", "main")
+    git(project, "merge", "--squash", "--quiet", "scaffold/update-v0.2.0")
+    git(project, "commit", "--quiet", "-m", "Update the template (squashed)")
+    git(project, "rm", "--quiet", "added.txt")
+    git(project, "commit", "--quiet", "-m", "we do not need added.txt")
+    result = run_in_process("update", str(project), "--to", "v0.3.0", "--in-place")
+    assert result.code == 0, result.stdout + result.stderr
+    assert not (project / "added.txt").exists()
+    assert (project / "later.txt").read_text() == "new in v3\n"
+    assert (project / "notes.txt").read_text() == "one\n2\nthree\n"
+
+
+def test_an_interrupted_abort_is_finished_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C half-way through --abort (after git's merge state was cleared): the next
+    --abort still puts everything back, and no update starts meanwhile."""
+    project = conflicting_project(tmp_path)
+    before = snapshot(project)
+    assert update_to_v2(project).code == 3
+    real = change.rollback
+
+    def interrupted(journal: Journal, **options: bool) -> list[str]:
+        (project / ".git" / "MERGE_HEAD").unlink()  # as far as a real rollback gets first
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(change, "rollback", interrupted)
+    with pytest.raises(UnfinishedError, match="--abort` again to finish"):
+        change.abort(project)
+    monkeypatch.setattr(change, "rollback", real)
+    refused = update_to_v2(project)
+    assert refused.code == 2 and "was interrupted: run it again" in refused.stderr
+    finished = run_in_process("update", str(project), "--abort")
+    assert finished.code == 0, finished.stderr
+    assert snapshot(project) == before
+
+
+def test_a_mistyped_answer_is_an_error_not_ignored(tmp_path: Path) -> None:
+    project = staged_project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
+    before = snapshot(project)
+    result = update_to_v2(project, "--data", "naem=x")
+    assert result.code == 2 and "unknown answer 'naem'" in result.stderr
+    assert snapshot(project) == before
+
+
+def test_the_pristine_branch_checked_out_anywhere_is_refused(tmp_path: Path) -> None:
+    project = staged_project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
+    worktree = tmp_path / "pristine-worktree"
+    git(project, "worktree", "add", "--quiet", str(worktree), "scaffold/pristine")
+    before = snapshot(project)
+    result = update_to_v2(project)
+    assert result.code == 2 and f"checked out in the worktree {worktree}" in result.stderr
+    assert snapshot(project) == before
+    here = update_to_v2(worktree, "--in-place")
+    assert here.code == 2 and "scaffold/pristine is checked out" in here.stderr
+
+
+def test_a_git_command_is_let_finish_on_ctrl_c(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """Killed, git leaves .git/index.lock behind and the rollback after Ctrl-C cannot run."""
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\nsleep 1\necho finished > "$MARK"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("MARK", str(tmp_path / "mark"))
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
+    main = threading.main_thread().ident
+    assert main == threading.get_ident(), "signals reach the main thread only"
+    threading.Timer(0.3, signal.pthread_kill, (main, signal.SIGINT)).start()  # Ctrl-C
+    with pytest.raises(KeyboardInterrupt):
+        scaffold_git(tmp_path, "status", env=dict(os.environ))
+    assert (tmp_path / "mark").read_text() == "finished\n"
