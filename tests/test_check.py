@@ -23,9 +23,9 @@ DOCS_SITE = "https://platform.example.org/scaffold"
 SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"  # OASIS SARIF 2.1.0 (errata 01)
 
 STATIC_IDS = [
-    "GP101", "GP103", "GP104", "GP201", "GP202", "GP300", "GP301", "GP302", "GP303", "GP400", "GP401",
-    "GP402", "GP403", "GP404", "GP405", "GP406", "GP500", "GP501", "GP502", "GP601", "GP602", "GP603",
-    "GP701", "GP702", "GP703",
+    "GP101", "GP103", "GP104", "GP105", "GP201", "GP202", "GP300", "GP301", "GP302", "GP303", "GP400",
+    "GP401", "GP402", "GP403", "GP404", "GP405", "GP406", "GP500", "GP501", "GP502", "GP601", "GP602",
+    "GP603", "GP701", "GP702", "GP703",
 ]  # fmt: skip
 DEEP_IDS = ["GP801", "GP802", "GP803", "GP804"]
 SCHEMA = report_schema()  # as the installed package ships it

@@ -96,6 +96,65 @@ class GP104(Repo):
         return [Evidence(i.path, i.line, i.text) for i in leftovers if i.kind == "template"]
 
 
+# The contract's target.task for each model_task answer: the service's code, metrics,
+# alerts and tests were generated for that task.
+_TASKS = {
+    "classification": "binary_classification",
+    "multiclass": "multiclass_classification",
+    "regression": "regression",
+}
+
+
+class GP105(Repo):
+    """The feature contract parses and fits the service"""
+
+    why = (
+        "Training and serving refuse to start on a contract that does not parse, or whose "
+        "task is not the one the service was generated for; better found at review than at deploy."
+    )
+    fix = (
+        "Correct `src/<package_name>/contract.yaml` as the evidence says. To change the task "
+        "(and the code, metrics and alerts with it), run `scaffold update --data model_task=...`."
+    )
+    requires = frozenset({"GP101"})
+    paths = ("src/<package_name>/contract.yaml",)
+
+    @staticmethod
+    def check(root: Path, answers: dict[str, Any]) -> Outcome:
+        from .fixtures import document
+
+        package = answers.get("package_name")
+        path = root / "src" / str(package) / "contract.yaml"
+        if package is None or not path.is_file():
+            return "skip", [Evidence(".copier-answers.yml", None, "no package with a contract.yaml")]
+        where = path.relative_to(root).as_posix()
+        contract = document(root, path)
+        target = contract.get("target")
+        features = contract.get("features")
+        text = path.read_text()
+        found = []
+        if not isinstance(target, dict) or "task" not in target:
+            found.append(Evidence(where, _line_of(text, "target:"), "target.task is missing"))
+        elif (want := _TASKS.get(str(answers.get("model_task")))) and target["task"] != want:
+            found.append(
+                Evidence(
+                    where,
+                    _line_of(text, "task:"),
+                    f"target.task is {target['task']!r}, but the service was generated for {want!r} "
+                    f"(model_task {answers.get('model_task')!r})",
+                )
+            )
+        if not isinstance(features, list) or not features:
+            found.append(
+                Evidence(where, _line_of(text, "features:"), "features must list at least one feature")
+            )
+        elif not all(isinstance(f, dict) and f.get("name") and f.get("type") for f in features):
+            found.append(
+                Evidence(where, _line_of(text, "features:"), "every feature needs a name and a type")
+            )
+        return ("fail", found) if found else ("pass", [])
+
+
 class GP701(Repo):
     """Repo hygiene: pre-commit, nox, CODEOWNERS, quickstart"""
 
