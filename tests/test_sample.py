@@ -323,3 +323,19 @@ def test_a_target_of_three_classes_makes_a_multiclass_service(tmp_path: Path) ->
         timeout=900,
     )
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
+
+
+def test_bounds_are_round_but_no_coarser_than_their_margin(tmp_path: Path) -> None:
+    """Years 1890-2023 widened by a tenth (13) round to 1870-2040, not to 1800-2100; a
+    whole-number column pandas wrote with decimals (it has gaps) is flagged, not guessed."""
+    from scaffold.sample import infer_contract
+
+    years = pd.Series([1890 + (133 * i) // 39 for i in range(40)], dtype=float)
+    years[1::7] = np.nan  # pandas writes the rest as 1890.0, 1896.0 ...
+    sample = tmp_path / "houses.csv"
+    pd.DataFrame({"year built": years, "sold": ["yes", "no"] * 20}).to_csv(sample, index=False)
+    inferred = infer_contract(sample, "sold")
+    [year] = inferred.contract["features"]
+    assert (year["type"], year["minimum"], year["maximum"]) == ("number", 1870, 2040)
+    assert any("'year built' holds only whole numbers" in note for note in inferred.notes)
+    assert inferred.contract["sample"]["path"] == "houses.csv"  # no path of the machine it ran on

@@ -6,7 +6,8 @@ result, so a person can check what was guessed before training on it:
 
 - a column of `true`/`false` is a boolean, of whole numbers an integer, of numbers a
   number (bounds: the observed range widened by a tenth on each side, never below 0 when
-  no value was); text with at most `MAX_CATEGORIES` distinct values is a category;
+  no value was, then rounded outward to a round number no coarser than that tenth);
+  text with at most `MAX_CATEGORIES` distinct values is a category;
 - text with more distinct values (an identifier, free text) is left out and flagged;
 - a column with a gap is nullable; column names that are not identifiers get one (the
   table's name is kept as `column`);
@@ -165,11 +166,10 @@ def identifier(source: str, taken: set[str]) -> str:
     return candidate
 
 
-def _bound(value: float, up: bool, integer: bool) -> float | int:
-    """A bound rounded outward to two significant digits (whole numbers for integers)."""
-    if value == 0:
-        return 0
-    step = 10 ** (math.floor(math.log10(abs(value))) - 1)
+def _bound(value: float, up: bool, integer: bool, margin: float) -> float | int:
+    """A bound rounded outward to a round number no coarser than the margin (1950 -> 1940
+    for a margin of 13: never the 1900 two significant digits would give)."""
+    step = 10 ** math.floor(math.log10(margin))
     rounded = (math.ceil(value / step) if up else math.floor(value / step)) * step
     if integer:
         return int(math.ceil(rounded) if up else math.floor(rounded))
@@ -219,8 +219,14 @@ def _feature(column: Column, notes: list[str]) -> dict[str, Any] | None:
         low, high = min(present), max(present)
         margin = (high - low) * MARGIN or abs(high) * MARGIN or 1
         lower = low - margin if low < 0 or low - margin >= 0 else 0
-        spec["minimum"] = _bound(lower, up=False, integer=kind == "integer")
-        spec["maximum"] = _bound(high + margin, up=True, integer=kind == "integer")
+        spec["minimum"] = _bound(lower, up=False, integer=kind == "integer", margin=margin)
+        spec["maximum"] = _bound(high + margin, up=True, integer=kind == "integer", margin=margin)
+    if kind == "number" and all(float(value).is_integer() for value in present):
+        notes.append(
+            f"{column.source!r} holds only whole numbers written with a decimal point (as pandas "
+            "writes a whole-number column with gaps): left `type: number`; make it `integer` "
+            "if it only ever takes whole values"
+        )
     return spec
 
 
@@ -321,7 +327,9 @@ def infer_contract(path: Path, target: str) -> Inferred:
         "dataset": path.name,
         "max_missing_fraction": 0.5,
         "slice_by": contract_slice(features),
-        "sample": {"path": str(path), "rows": len(rows), "sha256": digest},
+        # The file's name: a path on the machine that generated the repo means nothing to the
+        # team (and may name a person's home folder); the digest identifies the data.
+        "sample": {"path": path.name, "rows": len(rows), "sha256": digest},
         "target": target_spec,
         "features": features,
     }
