@@ -346,6 +346,21 @@ def test_ignored_file_at_a_golden_path_is_refused(
     assert _snapshot(repo) == before
 
 
+def test_a_link_where_the_golden_path_has_a_folder_is_refused(
+    scaffold: Scaffold, handmade_repo: Path, template_repo: Path, tmp_path: Path
+) -> None:
+    """docs/ linked to docs shared by several repos: git would move the link aside and the
+    golden path's docs would be lost in the merge; refused, nothing changed."""
+    (tmp_path / "shared-docs").mkdir()
+    (handmade_repo / "docs").symlink_to(tmp_path / "shared-docs")
+    _git(handmade_repo, "add", "docs")
+    _git(handmade_repo, "commit", "--quiet", "-m", "docs shared with the other services")
+    before = _snapshot(handmade_repo)
+    code, _, err = _adopt(scaffold, handmade_repo, template_repo)
+    assert code == 2 and "docs is a file or link here, where the golden path has a folder" in err
+    assert _snapshot(handmade_repo) == before and not list((tmp_path / "shared-docs").iterdir())
+
+
 KILL_AT_BRANCH = """
 import os, signal, sys
 from scaffold.project import journal

@@ -172,6 +172,7 @@ def _merge(
     base = project.store_render(base_dir, None, "Old template output (the merge base of the adoption)")
     new = project.store_render(new_dir, base, f"scaffold template {label} (pristine render)")
     project.refuse_obstructions(base, new, "the golden path")
+    project.refuse_files_where_folders_go(head, new, "the golden path")
     with changing(project, "adopt", new, created=ADOPT_BRANCH) as change:
         change.merge(new, message, base)
         ours, theirs, old = _files(root, head), _files(root, new), _files(root, base)

@@ -137,7 +137,7 @@ def obstructions(root: Path, written: Iterable[str], tracked: set[str]) -> list[
     repository): git's merge would overwrite, delete or write into them without a word.
     Where git tracks the thing in the way, the merge handles it (a conflict), not this.
     """
-    folders = {parent for path in tracked for parent in _parents(path)}
+    folders = {parent for path in tracked for parent in parents(path)}
     found: set[str] = set()
     for path in written:
         parts = path.split("/")
@@ -171,7 +171,8 @@ def _untracked_inside(root: Path, folder: str, tracked: set[str]) -> list[str]:
     return found
 
 
-def _parents(path: str) -> Iterator[str]:
+def parents(path: str) -> Iterator[str]:
+    """The folders on the way to `path`, outermost first."""
     parts = path.split("/")
     for depth in range(1, len(parts)):
         yield "/".join(parts[:depth])

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import ScaffoldError
 from ..gitutil import PACKED_ADD, git, git_env, git_output, paths
 from .changes import changed
-from .guard import current_branch, exclusive, obstructions, repo_root, require_clean
+from .guard import current_branch, exclusive, obstructions, parents, repo_root, require_clean
 from .journal import refuse_unfinished
 from .pristine import PRISTINE_BRANCH, render_version, require_render, store_render
 
@@ -142,6 +142,23 @@ class Project:
         would overwrite or delete it without a word."""
         written = [p for p, s in changed(self.root, base, render).items() if s != "D"]
         return obstructions(self.root, written, set(paths(self.root, "ls-files")))
+
+    def refuse_files_where_folders_go(self, commit: str, render: str, what: str) -> None:
+        """Stop (nothing changed yet) where `commit` has a file or link (a `docs` linked to a
+        shared folder) and `render` a folder: git would move it aside as `NAME~HEAD` and
+        the render's files under it would be lost in the merge."""
+        files = set(paths(self.root, "ls-tree", "-r", "--name-only", commit))
+        found: dict[str, int] = {}
+        for path in paths(self.root, "ls-tree", "-r", "--name-only", render):
+            parent = next((p for p in parents(path) if p in files), None)
+            if parent is not None:
+                found[parent] = found.get(parent, 0) + 1
+        if found:
+            name, count = next(iter(sorted(found.items())))
+            raise ScaffoldError(
+                f"{name} is a file or link here, where {what} has a folder ({count} files): "
+                f"make {name} a folder, or move it elsewhere, and retry"
+            )
 
     def refuse_obstructions(self, base: str, render: str, what: str) -> None:
         """Stop (nothing changed yet) where `render` writes over what git does not track."""
