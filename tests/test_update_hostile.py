@@ -198,3 +198,14 @@ def test_a_git_command_is_let_finish_on_ctrl_c(
     with pytest.raises(KeyboardInterrupt):
         scaffold_git(tmp_path, "status", env=dict(os.environ))
     assert (tmp_path / "mark").read_text() == "finished\n"
+
+
+def test_the_plan_follows_a_file_the_team_renamed_as_the_merge_does(tmp_path: Path) -> None:
+    project = staged_project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
+    git(project, "mv", "notes.txt", "team-notes.txt")
+    commit_all(project, "our name for it")
+    planned = run_in_process("plan", str(project), "--to", "v0.2.0", "--format", "json")
+    assert json.loads(planned.stdout)["changes"]["notes.txt"] == "merged", planned.stdout
+    assert update_to_v2(project).code == 0
+    assert (project / "team-notes.txt").read_text() == "one\ntwo\nthree\nfour\n"
+    assert not (project / "notes.txt").exists()

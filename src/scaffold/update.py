@@ -27,7 +27,7 @@ from .errors import ScaffoldError
 from .gitutil import git, git_output, paths
 from .project import PRISTINE_BRANCH, Project, changing
 from .project import Change as Changing
-from .project.changes import Change, changed, classify, predicted_conflicts, unmerged
+from .project.changes import Change, changed, classify, predicted_conflicts, renamed, unmerged
 from .project.guard import create_file, fresh_name
 from .template import migrations as migrating
 from .template.render import render
@@ -235,6 +235,7 @@ def plan(prepared: Prepared) -> UpdateOutcome:
         changed(root, base, ours),
         changed(root, base, prepared.new_pristine),
         predicted_conflicts(root, ours, prepared.new_pristine),
+        renamed(root, base, ours),
     )
     conflicts = [p for p, c in changes.items() if c in {"conflict", "modify-delete-conflict"}]
     return UpdateOutcome(

@@ -33,6 +33,12 @@ def changed(root: Path, base: str, other: str) -> dict[str, str]:
     return {fields[i + 1]: fields[i][0] for i in range(0, len(fields) - 1, 2)}
 
 
+def renamed(root: Path, base: str, other: str) -> dict[str, str]:
+    """Old path -> new path for every file renamed from base to other (as git's merge sees it)."""
+    fields = nul_split(git(root, "diff", "--name-status", "-z", "-M", "--diff-filter=R", base, other).stdout)
+    return {fields[i + 1]: fields[i + 2] for i in range(0, len(fields) - 2, 3)}
+
+
 def predicted_conflicts(root: Path, ours: str, theirs: str) -> set[str]:
     """Paths a merge of `theirs` into `ours` would leave conflicted (nothing is touched)."""
     merge = git(
@@ -41,8 +47,15 @@ def predicted_conflicts(root: Path, ours: str, theirs: str) -> set[str]:
     return set(nul_split(merge.stdout)[1:]) if merge.returncode == 1 else set()
 
 
-def classify(ours: dict[str, str], theirs: dict[str, str], conflicted: set[str]) -> dict[str, Change]:
-    """The outcome of every path either side changed."""
+def classify(
+    ours: dict[str, str],
+    theirs: dict[str, str],
+    conflicted: set[str],
+    moved: dict[str, str] | None = None,
+) -> dict[str, Change]:
+    """The outcome of every path either side changed; a file the user renamed (`moved`: old
+    -> new name) takes the template's change under its new name, as git's merge does."""
+    moved = moved or {}
     changes: dict[str, Change] = {}
     for path in sorted(set(ours) | set(theirs)):
         mine, template = ours.get(path), theirs.get(path)
@@ -50,6 +63,8 @@ def classify(ours: dict[str, str], theirs: dict[str, str], conflicted: set[str])
             changes[path] = "user-deleted" if mine == "D" else "user-only"
         elif mine is None:
             changes[path] = "template-deleted" if template == "D" else "template-only"
+        elif mine == "D" and template != "D" and path in moved:
+            changes[path] = "conflict" if {path, moved[path]} & conflicted else "merged"
         elif mine == "D" and template != "D":
             changes[path] = "user-deleted-template-changed"  # stays deleted; listed so it is seen
         elif template == "D" and mine != "D":
