@@ -252,6 +252,8 @@ class Contract(BaseModel):
                 bounds = {}
             else:
                 python_type = {"number": float, "boolean": bool}[feature.type]
+            if not feature.nullable:  # a null gets this rule, not the type's
+                python_type = Annotated[python_type, BeforeValidator(_present)]
             info = Field(
                 default=None if feature.nullable else ...,
                 **bounds,
@@ -351,6 +353,13 @@ def _where(contract: dict[str, Any], location: tuple[int | str, ...]) -> str:
         else:
             parts.append(part)
     return ".".join(parts) or "contract"
+
+
+def _present(value: Any) -> Any:
+    """A feature contract.yaml says is never missing (`nullable: false`) refuses null."""
+    if value is None:
+        raise PydanticCustomError("null_not_allowed", "may not be null (contract.yaml)")
+    return value
 
 
 def _whole(value: Any) -> Any:

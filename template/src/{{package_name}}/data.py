@@ -186,7 +186,10 @@ def validate_frame(
     allowed |= {contract.target.name} if target else set()
     unknown = [str(column) for column in frame.columns if column not in allowed]
     if unknown:
-        raise DataError(f"columns not in the feature contract: {', '.join(unknown[:5])}")
+        raise DataError(
+            f"columns not in the feature contract: {', '.join(unknown[:5])} (list ids and other "
+            "columns that are not features under `ignored_columns` in contract.yaml)"
+        )
     if target and contract.target.name not in frame.columns:
         raise DataError(f"the target column {contract.target.name!r} is missing")
     features = [name for name in kinds if name in frame.columns]
