@@ -34,6 +34,7 @@ from scaffold.gitutil import git as scaffold_git
 from scaffold.new import NewRequest, generate
 from scaffold.project import change
 from scaffold.project.journal import Journal
+from scaffold.project.pristine import render_version, require_render
 
 
 def _folder_becomes_file(tmp_path: Path) -> Path:
@@ -209,3 +210,45 @@ def test_the_plan_follows_a_file_the_team_renamed_as_the_merge_does(tmp_path: Pa
     assert update_to_v2(project).code == 0
     assert (project / "team-notes.txt").read_text() == "one\ntwo\nthree\nfour\n"
     assert not (project / "notes.txt").exists()
+
+
+def test_a_rejected_update_of_the_same_version_is_not_the_merge_base(tmp_path: Path) -> None:
+    """`--data` renders v0.2.0 again; the team closes that pull request unmerged. The next
+    update still starts from the v0.2.0 render the team merged: what it deleted stays so."""
+    optional = {"{% if name != 'x' %}extra.txt{% endif %}.jinja": "extra for {{ name }}\n"}
+    project = staged_project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"}, old=optional)
+    tiny_template(tmp_path / "tpl", "0.3.0", {"later.txt": "from v3\n"})
+    assert update_to_v2(project, "--in-place").code == 0
+    git(project, "rm", "--quiet", "extra.txt")
+    git(project, "commit", "--quiet", "-m", "we do not need extra.txt")
+    assert update_to_v2(project, "--data", "name=x").code == 0  # renders without extra.txt
+    git(project, "switch", "--quiet", "main")
+    git(project, "branch", "--quiet", "-D", "scaffold/update-v0.2.0")  # the PR, closed
+    result = run_in_process("update", str(project), "--to", "v0.3.0", "--in-place")
+    assert result.code == 0, result.stdout + result.stderr
+    assert not (project / "extra.txt").exists()
+    assert (project / "later.txt").read_text() == "from v3\n"
+
+
+def test_the_plan_names_the_conflicts_the_update_stops_on(tmp_path: Path) -> None:
+    """The template renames a file the team deleted: git stops on the new name."""
+    project = staged_project(tmp_path, {"notes.txt": None, "notes.md": "one\ntwo\nthree\n"})
+    git(project, "rm", "--quiet", "notes.txt")
+    commit_all(project, "no notes here")
+    planned = run_in_process("plan", str(project), "--to", "v0.2.0", "--format", "json")
+    result = update_to_v2(project)
+    lines = result.stdout.splitlines()
+    after = lines[next(i for i, line in enumerate(lines) if line.startswith("Stopped on")) + 1 :]
+    stopped = [line.strip() for line in after if line.startswith("  ")]
+    assert sorted(json.loads(planned.stdout)["conflicts"]) == sorted(stopped), result.stdout
+
+
+def test_a_render_commit_keeps_counting_when_a_hook_prefixed_its_subject(tmp_path: Path) -> None:
+    """Scaffold before 0.7 let a prepare-commit-msg hook add a ticket id to its commits;
+    `log.showSignature` must not hide a signed render's subject either."""
+    project = staged_project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
+    subject = "[PROJ-1] Generate svc from scaffold template v0.1.0"
+    assert render_version(subject) == "0.1.0"
+    git(project, "commit", "--quiet", "--allow-empty", "-m", subject)
+    git(project, "config", "log.showSignature", "true")
+    require_render(project, git(project, "rev-parse", "HEAD").strip())  # no error

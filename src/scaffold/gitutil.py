@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from .errors import ScaffoldError
 
@@ -63,10 +65,17 @@ def git(
     """Run git in `cwd`; a failure (with `check`) becomes a one-line ScaffoldError."""
     if shutil.which("git") is None:
         raise ScaffoldError("git is not installed")
+    # Input goes through a file, not a pipe: a Ctrl-C while a pipe is half-written would
+    # leave git waiting for the rest.
+    source: Any = subprocess.DEVNULL
+    if input_text is not None:
+        source = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, after git ran
+        source.write(input_text.encode("utf-8", errors="surrogateescape"))
+        source.seek(0)
     process = subprocess.Popen(
         ["git", *args],
         cwd=cwd,
-        stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
+        stdin=source,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -76,7 +85,7 @@ def git(
     )
     with process:
         try:
-            stdout, stderr = process.communicate(input_text)
+            stdout, stderr = process.communicate()
         except KeyboardInterrupt:
             # Let git end by itself: it finishes, or stops on the same Ctrl-C and removes its
             # lock files. Killed (as `subprocess.run` would), it leaves .git/index.lock behind
@@ -86,6 +95,9 @@ def git(
             finally:
                 process.kill()
             raise
+        finally:
+            if input_text is not None:
+                source.close()
     result = subprocess.CompletedProcess(["git", *args], process.returncode, stdout, stderr)
     if check and result.returncode != 0:
         raise ScaffoldError(f"git {_command(args)} failed: {failure_line(result)}")

@@ -31,7 +31,7 @@ from .project.changes import Change, changed, classify, predicted_conflicts, ren
 from .project.guard import create_file, fresh_name
 from .template import migrations as migrating
 from .template.render import render
-from .template.source import template_source
+from .template.source import ANSWERS_FILE, template_source
 from .template.versions import (
     Recorded,
     available_versions,
@@ -182,10 +182,16 @@ def _unmerged_render(project: Project, pristine: str, version: Version, head: st
     that brought it left its render out of HEAD's history: git's merge-base would then be
     an older render, and the older template's files would come back as changes.
     """
-    render = project.render_of(str(version), pristine)
-    if render is None or project.is_ancestor(render, head):
-        return None
-    return render
+    renders = project.renders_of(str(version), pristine)
+    if not renders or any(project.is_ancestor(render, head) for render in renders):
+        return None  # git's merge-base finds it (a render rejected since may be newer)
+
+    def answers(commit: str) -> str:
+        found = git(project.root, "rev-parse", "--verify", "--quiet", f"{commit}:{ANSWERS_FILE}", check=False)
+        return found.stdout.strip()
+
+    taken = answers(head)  # newest first: the render whose answers HEAD took, if one did
+    return next((render for render in renders if answers(render) == taken), renders[0])
 
 
 def _regenerate(project: Project, recorded: Recorded, folder: Path) -> str:
@@ -231,12 +237,16 @@ def plan(prepared: Prepared) -> UpdateOutcome:
     root = prepared.root
     ours = _ours(prepared)
     base = _merge_base(prepared, ours)
+    conflicted = predicted_conflicts(root, ours, prepared.new_pristine)
     changes = classify(
         changed(root, base, ours),
         changed(root, base, prepared.new_pristine),
-        predicted_conflicts(root, ours, prepared.new_pristine),
+        conflicted,
         renamed(root, base, ours),
     )
+    for path in conflicted:  # a rename/delete, or a side git moved aside as NAME~…
+        if changes.get(path, "template-only") == "template-only":
+            changes[path] = "conflict"
     conflicts = [p for p, c in changes.items() if c in {"conflict", "modify-delete-conflict"}]
     return UpdateOutcome(
         prepared.recorded.version,
@@ -261,8 +271,9 @@ def _merge(prepared: Prepared, change: Changing, message: str, base: str) -> Non
     root = prepared.root
     change.merge(prepared.new_pristine, message, prepared.explicit_base)
     in_base = set(paths(root, "ls-tree", "-r", "--name-only", base))
-    our_files = set(paths(root, "ls-tree", "-r", "--name-only", prepared.head))
-    our_folders = set(paths(root, "ls-tree", "-r", "-d", "--name-only", prepared.head))
+    ours = git_output(root, "rev-parse", "HEAD")  # after a migration's commit, if one ran
+    our_files = set(paths(root, "ls-tree", "-r", "--name-only", ours))
+    our_folders = set(paths(root, "ls-tree", "-r", "-d", "--name-only", ours))
     for path, present in unmerged(root).items():
         if present == {1, 3} and path in in_base and path not in our_files | our_folders:
             git(root, "--literal-pathspecs", "rm", "--quiet", "--cached", "--ignore-unmatch", "--", path)
@@ -274,7 +285,7 @@ def _merge(prepared: Prepared, change: Changing, message: str, base: str) -> Non
         if not git(root, "--literal-pathspecs", "ls-files", "-z", "--", original).stdout:
             git(root, "--literal-pathspecs", "rm", "--quiet", "--cached", "--", path)
             (root / path).unlink(missing_ok=True)
-            git(root, "--literal-pathspecs", "checkout", prepared.head, "--", original)
+            git(root, "--literal-pathspecs", "checkout", ours, "--", original)
 
 
 def _write_rejects(change: Changing) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -67,7 +68,7 @@ def _conflicts(console: Console, outcome: UpdateOutcome) -> None:
         console.print("Your version of each is kept; the template's change is in:", markup=False)
         for reject in outcome.rejects:
             console.print(f"  {reject}", markup=False)
-    if any("~" in path for path in outcome.conflicts):
+    if any(re.search(r"~(HEAD|[0-9a-f]{7,40})$", path) for path in outcome.conflicts):
         console.print(
             "A path ending in ~HEAD or ~<commit> is one side of a name where a file, a folder "
             "or a link met, moved aside by git: keep what you want under the name, remove the other.",

@@ -129,6 +129,11 @@ def abort(path: Path) -> tuple[str, list[str]]:
                 f"the scaffold {journal.command} was already finished with a commit (or ended with "
                 "git): nothing to abort; to undo it, revert or reset that commit"
             )
+        if os.path.lexists(git_path(root, "index.lock")):  # refused before anything changes
+            raise ScaffoldError(
+                "git's index.lock exists: another git command is running (or crashed); if none "
+                f"is, remove .git/index.lock and run `scaffold {journal.command} --abort`"
+            )
         journal.aborting = True  # an interrupted abort is finished by the next, never skipped
         journal.save()
         running = journal.stage == RUNNING

@@ -25,7 +25,7 @@ RENDER_SUBJECT = re.compile(
 
 def render_version(subject: str) -> str | None:
     """The template version a render commit's subject names (None: not a render, or unversioned)."""
-    found = RENDER_SUBJECT.fullmatch(subject)
+    found = RENDER_SUBJECT.search(subject)  # a commit-msg hook may have added to it
     return (found.group("first") or found.group("render")) if found else None
 
 
@@ -33,8 +33,8 @@ def require_render(root: Path, commit: str) -> None:
     """Refuse a pristine branch moved to a commit scaffold did not make (`git branch -f`):
     as the merge base it would make the team's own changes look like the template's, and
     the merge would undo them without a conflict."""
-    subject = git_output(root, "log", "-1", "--format=%s", commit)
-    if not RENDER_SUBJECT.fullmatch(subject):
+    subject = git_output(root, "log", "-1", "--no-show-signature", "--format=%s", commit)
+    if not RENDER_SUBJECT.search(subject):
         raise ScaffoldError(
             f"{PRISTINE_BRANCH} points at {commit[:12]} ({subject!r}), which is not a template "
             f"render scaffold made: merging from it would undo your changes; point it back at "

@@ -100,10 +100,11 @@ class Project:
         for line in git_output(self.root, "worktree", "list", "--porcelain").splitlines():
             if line.startswith("worktree "):
                 worktree = Path(line.removeprefix("worktree ")).resolve()
-            elif line == f"branch refs/heads/{branch}" and worktree != here:
+            elif line == f"branch refs/heads/{branch}" and worktree is not None and worktree != here:
+                gone = "" if worktree.exists() else " (its folder is gone: `git worktree prune`)"
                 raise ScaffoldError(
-                    f"{branch} is checked out in the worktree {worktree}: switch that worktree to "
-                    "another branch first (scaffold moves this branch)"
+                    f"{branch} is checked out in the worktree {worktree}{gone}: switch that "
+                    "worktree to another branch first (scaffold moves this branch)"
                 )
 
     def refuse_branch(self, branch: str) -> None:
@@ -119,14 +120,16 @@ class Project:
             require_render(self.root, tip)
         return tip
 
-    def render_of(self, version: str, pristine: str) -> str | None:
-        """The commit on the pristine branch (first parents from `pristine`) that rendered
-        `version`, or None when none says so."""
-        for line in git_output(self.root, "log", "--first-parent", "--format=%H %s", pristine).splitlines():
-            commit, subject = line.split(" ", 1)
+    def renders_of(self, version: str, pristine: str) -> list[str]:
+        """The commits on the pristine branch (first parents from `pristine`, newest first)
+        that rendered `version` (a `--data` update renders a version again)."""
+        log = ("log", "--no-show-signature", "--first-parent", "--format=%H %s", pristine)
+        found = []
+        for line in git_output(self.root, *log).splitlines():
+            commit, _, subject = line.partition(" ")
             if render_version(subject) == version:
-                return commit
-        return None
+                found.append(commit)
+        return found
 
     def is_ancestor(self, commit: str, of: str) -> bool:
         """True when `commit` is in the history of `of`."""
