@@ -252,3 +252,27 @@ def test_a_render_commit_keeps_counting_when_a_hook_prefixed_its_subject(tmp_pat
     git(project, "commit", "--quiet", "--allow-empty", "-m", subject)
     git(project, "config", "log.showSignature", "true")
     require_render(project, git(project, "rev-parse", "HEAD").strip())  # no error
+
+
+def test_after_a_squash_merge_a_folder_made_a_link_stays_a_link(tmp_path: Path) -> None:
+    """The merge from a render outside HEAD's history is git's own (ort) too: the same
+    file/folder/link rules as every other update, and --abort leaves nothing behind."""
+    shared = tmp_path / "shared-docs"
+    shared.mkdir()
+    project = staged_project(tmp_path, {"docs/guide.md": "v2 guide\n"}, old={"docs/guide.md": "v1\n"})
+    tiny_template(tmp_path / "tpl", "0.3.0", {"docs/guide.md": "v3 guide\n", "notes.txt": "3\n"})
+    assert update_to_v2(project).code == 0
+    git(project, "switch", "--quiet", "main")
+    git(project, "merge", "--squash", "--quiet", "scaffold/update-v0.2.0")
+    git(project, "commit", "--quiet", "-m", "Update the template (squashed)")
+    git(project, "rm", "-r", "--quiet", "docs")
+    (project / "docs").symlink_to(shared)
+    (project / "notes.txt").write_text("team notes\n")
+    commit_all(project, "docs shared; our notes")
+    before = snapshot(project)
+    stopped = run_in_process("update", str(project), "--to", "v0.3.0")
+    assert stopped.code == 3 and "notes.txt" in stopped.stdout, stopped.stdout + stopped.stderr
+    assert (project / "docs").is_symlink() and not list(project.glob("docs~*"))
+    assert run_in_process("update", str(project), "--abort").code == 0
+    assert snapshot(project) == before
+    assert not list(shared.iterdir())

@@ -269,7 +269,7 @@ def _merge(prepared: Prepared, change: Changing, message: str, base: str) -> Non
     and every template file under it stays deleted, the user's file goes back in place.
     """
     root = prepared.root
-    change.merge(prepared.new_pristine, message, prepared.explicit_base)
+    side = change.merge(prepared.new_pristine, message, prepared.explicit_base)
     in_base = set(paths(root, "ls-tree", "-r", "--name-only", base))
     ours = git_output(root, "rev-parse", "HEAD")  # after a migration's commit, if one ran
     our_files = set(paths(root, "ls-tree", "-r", "--name-only", ours))
@@ -279,7 +279,7 @@ def _merge(prepared: Prepared, change: Changing, message: str, base: str) -> Non
             git(root, "--literal-pathspecs", "rm", "--quiet", "--cached", "--ignore-unmatch", "--", path)
             (root / path).unlink(missing_ok=True)  # deleted by the user: stays deleted
     for path, present in unmerged(root).items():
-        original = path.removesuffix("~HEAD")  # the user's file git moved out of a folder's way
+        original = path.removesuffix(f"~{side}")  # the user's file git moved out of a folder's way
         if present != {2} or original == path or original not in our_files:
             continue
         if not git(root, "--literal-pathspecs", "ls-files", "-z", "--", original).stdout:

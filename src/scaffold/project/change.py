@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import ScaffoldError, UnfinishedError
-from ..gitutil import failure_line, git, git_output, stage_paths
+from ..gitutil import failure_line, git, git_output, nul_split, stage_paths
 from .changes import produced, unmerged
 from .guard import exclusive, git_path, repo_root, untracked
 from .journal import CONFLICTS, RUNNING, Journal, rollback, undo
@@ -33,23 +33,39 @@ class Change:
         """Record progress (and the files the run has made so far)."""
         self.journal.reached(step)
 
-    def merge(self, render: str, message: str, base: str | None = None) -> None:
+    def merge(self, render: str, message: str, base: str | None = None) -> str:
         """Merge the render into the work tree and index, conflicts left as unmerged entries.
 
-        With `base` (a render sharing no history with HEAD) git is told the base and
+        With `base` (a render HEAD's history lacks: regenerated, or its update merged by
+        squash) the merge is git's own (ort), computed by `git merge-tree` against a
+        stand-in of HEAD's tree on top of `base`, then applied to index and work tree;
         MERGE_HEAD is written, so the person's `git commit` after conflicts still records
-        the render as a parent.
+        the render as a parent. Returns the name git gave our side (`PATH~NAME` entries).
         """
         root = self.root
         diff3 = ("-c", "merge.conflictStyle=diff3")
-        if base is not None:
-            merge = git(root, *diff3, "merge-recursive", base, "--", "HEAD", render, check=False)
-            git_path(root, "MERGE_HEAD").write_text(render + "\n")
-            git_path(root, "MERGE_MSG").write_text(message + "\n")
-        else:
+        if base is None:
             merge = git(root, *diff3, "merge", "--no-ff", "--no-commit", "--no-edit", render, check=False)
-        if merge.returncode != 0 and not unmerged(root):
-            raise ScaffoldError(f"git merge failed: {failure_line(merge)}")
+            if merge.returncode != 0 and not unmerged(root):
+                raise ScaffoldError(f"git merge failed: {failure_line(merge)}")
+            return "HEAD"
+        tree = git_output(root, "rev-parse", "HEAD^{tree}")
+        ours = git_output(root, "commit-tree", tree, "-p", base, "-m", "ours (HEAD on the base render)")
+        merge = git(
+            root, *diff3, "merge-tree", "--write-tree", "-z", "--no-messages", ours, render, check=False
+        )
+        if merge.returncode not in (0, 1):
+            raise ScaffoldError(f"git merge-tree failed: {failure_line(merge)}")
+        merged, *entries = nul_split(merge.stdout)
+        git(root, "read-tree", "-m", "-u", "HEAD", merged)
+        if entries:  # conflicts: the stages replace the path's merged entry, as `git merge` leaves them
+            names = {entry.split("\t", 1)[1] for entry in entries}
+            removals = [f"0 {'0' * len(merged)}\t{name}" for name in sorted(names)]
+            lines = "\0".join([*removals, *entries]) + "\0"
+            git(root, "update-index", "-z", "--index-info", input_text=lines)
+        git_path(root, "MERGE_HEAD").write_text(render + "\n")
+        git_path(root, "MERGE_MSG").write_text(message + "\n")
+        return ours
 
     def commit(self, message: str, parents: list[str]) -> bool:
         """Commit what the run produced (only that) and move HEAD to it, compare-and-swap.
