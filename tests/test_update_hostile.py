@@ -29,10 +29,12 @@ from support import (
     update_to_v2,
 )
 
-from scaffold.errors import UnfinishedError
+from scaffold import update as updating
+from scaffold.errors import ScaffoldError, UnfinishedError
 from scaffold.gitutil import git as scaffold_git
 from scaffold.new import NewRequest, generate
 from scaffold.project import change
+from scaffold.project import journal as journals
 from scaffold.project.journal import Journal
 from scaffold.project.pristine import render_version, require_render
 
@@ -276,3 +278,29 @@ def test_after_a_squash_merge_a_folder_made_a_link_stays_a_link(tmp_path: Path) 
     assert run_in_process("update", str(project), "--abort").code == 0
     assert snapshot(project) == before
     assert not list(shared.iterdir())
+
+
+def test_a_rollback_interrupted_by_a_second_ctrl_c_is_finished_by_abort(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure, then Ctrl-C while its rollback runs: exit 130 with the way out, the
+    journal kept, no update until `--abort`, which puts everything back."""
+    project = staged_project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
+    before = snapshot(project)
+
+    def failing(*args: object) -> None:
+        raise ScaffoldError("the merge failed")
+
+    def interrupted(journal: Journal, **options: bool) -> list[str]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(updating, "_merge", failing)
+    monkeypatch.setattr(journals, "rollback", interrupted)
+    request = updating.UpdateRequest(path=project, to="v0.2.0", trust=True)
+    with pytest.raises(UnfinishedError, match="interrupted while rolling back") as raised:
+        updating.run(request)
+    assert raised.value.exit_code == 130
+    monkeypatch.undo()
+    assert "was interrupted" in update_to_v2(project).stderr
+    assert run_in_process("update", str(project), "--abort").code == 0
+    assert snapshot(project) == before
