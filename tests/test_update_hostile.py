@@ -246,13 +246,11 @@ def test_the_plan_names_the_conflicts_the_update_stops_on(tmp_path: Path) -> Non
 
 
 def test_a_render_commit_keeps_counting_when_a_hook_prefixed_its_subject(tmp_path: Path) -> None:
-    """Scaffold before 0.7 let a prepare-commit-msg hook add a ticket id to its commits;
-    `log.showSignature` must not hide a signed render's subject either."""
+    """Scaffold before 0.7 let a prepare-commit-msg hook add a ticket id to its commits."""
     project = staged_project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
     subject = "[PROJ-1] Generate svc from scaffold template v0.1.0"
     assert render_version(subject) == "0.1.0"
     git(project, "commit", "--quiet", "--allow-empty", "-m", subject)
-    git(project, "config", "log.showSignature", "true")
     require_render(project, git(project, "rev-parse", "HEAD").strip())  # no error
 
 

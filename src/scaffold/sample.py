@@ -41,7 +41,12 @@ MAX_CATEGORIES = 50  # the contract's own limit per category feature
 MIN_ROWS = 10
 MAX_CLASSES = 10  # a whole-number target with more distinct values is a regression
 MAX_TEXT_CLASSES = 20  # the contract's limit on a classification's classes
-_MODEL_TASKS = {"binary_classification": "classification", "multiclass_classification": "multiclass"}
+# A contract's target.task -> the template answer `model_task` that generates code for it.
+MODEL_TASKS = {
+    "binary_classification": "classification",
+    "multiclass_classification": "multiclass",
+    "regression": "regression",
+}
 MARGIN = 0.1  # bounds widen the observed range by this share of it on each side
 _MISSING = {"", "na", "n/a", "nan", "null", "none", "-nan", "#n/a"}
 _POSITIVE_NAMES = ("1", "true", "yes", "y", "positive", "pos", "fraud", "churn", "default")
@@ -73,7 +78,7 @@ class Inferred:
     def model_task(self) -> str:
         """The template answer this contract needs."""
         task: str = self.contract["target"]["task"]
-        return _MODEL_TASKS.get(task, task)
+        return MODEL_TASKS.get(task, task)
 
     def text(self, header: str, owner: str) -> str:
         """The contract file for `owner` (the repo's owner answer): a comment header, then YAML."""

@@ -323,7 +323,7 @@ def apply(prepared: Prepared, request: UpdateRequest) -> UpdateOutcome:
     if created is not None:
         project.refuse_branch(created)
     base = _merge_base(prepared, _ours(prepared))
-    project.refuse_obstructions(base, prepared.new_pristine, f"template v{target}")
+    project.refuse_obstructions(base, prepared.new_pristine, f"template v{target}", outcome.blocked)
     versions = (prepared.recorded.version, target)
     before = None if prepared.regenerated else prepared.old_pristine
     new = prepared.new_pristine

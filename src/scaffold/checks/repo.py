@@ -96,13 +96,11 @@ class GP104(Repo):
         return [Evidence(i.path, i.line, i.text) for i in leftovers if i.kind == "template"]
 
 
-# The contract's target.task for each model_task answer: the service's code, metrics,
-# alerts and tests were generated for that task.
-_TASKS = {
-    "classification": "binary_classification",
-    "multiclass": "multiclass_classification",
-    "regression": "regression",
-}
+def _task_of(model_task: object) -> str | None:
+    """The contract's target.task of a service generated for `model_task` (sample.py's map)."""
+    from ..sample import MODEL_TASKS
+
+    return next((task for task, answer in MODEL_TASKS.items() if answer == model_task), None)
 
 
 class GP105(Repo):
@@ -135,7 +133,7 @@ class GP105(Repo):
         found = []
         if not isinstance(target, dict) or "task" not in target:
             found.append(Evidence(where, _line_of(text, "target:"), "target.task is missing"))
-        elif (want := _TASKS.get(str(answers.get("model_task")))) and target["task"] != want:
+        elif (want := _task_of(answers.get("model_task"))) and target["task"] != want:
             found.append(
                 Evidence(
                     where,

@@ -163,9 +163,12 @@ class Project:
                 f"make {name} a folder, or move it elsewhere, and retry"
             )
 
-    def refuse_obstructions(self, base: str, render: str, what: str) -> None:
-        """Stop (nothing changed yet) where `render` writes over what git does not track."""
-        blocked = self.obstructions(base, render)
+    def refuse_obstructions(
+        self, base: str, render: str, what: str, blocked: list[str] | None = None
+    ) -> None:
+        """Stop (nothing changed yet) where `render` writes over what git does not track
+        (`blocked`: those paths, when a plan has found them already)."""
+        blocked = self.obstructions(base, render) if blocked is None else blocked
         if blocked:
             shown = ", ".join(blocked[:5]) + (f" and {len(blocked) - 5} more" if len(blocked) > 5 else "")
             raise ScaffoldError(
