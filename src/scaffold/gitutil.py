@@ -128,6 +128,18 @@ def git_output(cwd: Path, *args: str) -> str:
     return git(cwd, *args).stdout.strip()
 
 
+def signing(cwd: Path) -> tuple[str, ...]:
+    """`-S` for `git commit-tree` where the repository asks for signed commits.
+
+    `git commit` honours `commit.gpgSign`; the plumbing `commit-tree` ignores it (since git
+    2.9.1). Render and update commits join the team's history, where a branch that requires
+    signed commits would refuse them, so scaffold asks for the signature itself. `-S` with no
+    key id signs as git would: `user.signingKey`, `gpg.format` and `gpg.program` apply.
+    """
+    probe = git(cwd, "config", "--type=bool", "--get", "commit.gpgSign", check=False)
+    return ("-S",) if probe.stdout.strip() == "true" else ()
+
+
 def nul_split(text: str) -> list[str]:
     """The fields of `-z` output: paths exactly as stored, whatever characters they hold."""
     return [field for field in text.split("\0") if field]

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import ScaffoldError, UnfinishedError
-from ..gitutil import failure_line, git, git_output, nul_split, stage_paths
+from ..gitutil import failure_line, git, git_output, nul_split, signing, stage_paths
 from .changes import produced, unmerged
 from .guard import exclusive, git_path, repo_root, untracked
 from .journal import CONFLICTS, RUNNING, Journal, rollback, undo
@@ -79,7 +79,7 @@ class Change:
         if len(parents) == 1 and tree == git_output(root, "rev-parse", "HEAD^{tree}"):
             return False
         arguments = [item for parent in parents for item in ("-p", parent)]
-        commit = git_output(root, "commit-tree", tree, *arguments, "-m", message)
+        commit = git_output(root, "commit-tree", *signing(root), tree, *arguments, "-m", message)
         self.journal.will_point_at(commit)
         git(root, "update-ref", "-m", f"scaffold: {message}", "HEAD", commit, head)
         return True

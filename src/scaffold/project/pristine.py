@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import ScaffoldError
-from ..gitutil import PACKED_ADD, git, git_env, git_output
+from ..gitutil import PACKED_ADD, git, git_env, git_output, signing
 
 PRISTINE_BRANCH = "scaffold/pristine"
 # The subjects of the commits scaffold makes for a render: `new`'s first commit, and each
@@ -62,4 +62,4 @@ def store_render(root: Path, rendered: Path, parent: str | None, message: str) -
         )
         tree = git(root, "write-tree", env=env).stdout.strip()
         parents = ["-p", parent] if parent else []
-        return git(root, "commit-tree", tree, *parents, "-m", message, env=env).stdout.strip()
+        return git(root, "commit-tree", *signing(root), tree, *parents, "-m", message, env=env).stdout.strip()
