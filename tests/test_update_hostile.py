@@ -214,6 +214,29 @@ def test_the_plan_follows_a_file_the_team_renamed_as_the_merge_does(tmp_path: Pa
     assert not (project / "notes.txt").exists()
 
 
+def test_a_plan_of_a_dirty_tree_is_of_head_and_names_what_it_leaves_out(tmp_path: Path) -> None:
+    """A plan changes nothing, so uncommitted work does not stop it; the update still refuses."""
+    project = staged_project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"}, old={"other.txt": "o\n"})
+    (project / "notes.txt").write_text("one\ntwo (not committed)\nthree\n")
+    git(project, "mv", "other.txt", "renamed.txt")
+    (project / "scratch.txt").write_text("untracked\n")
+    before = snapshot(project)
+    planned = run_in_process("plan", str(project), "--to", "v0.2.0", "--format", "json")
+    assert planned.code == 0, planned.stderr
+    found = json.loads(planned.stdout)
+    assert found["uncommitted"] == ["notes.txt", "other.txt", "renamed.txt", "scratch.txt"]
+    assert found["changes"]["notes.txt"] == "template-only", "of HEAD: the edit is not in it"
+    text = run_in_process("plan", str(project), "--to", "v0.2.0")
+    assert "4 uncommitted or untracked path(s) are not in it" in text.stdout, text.stdout
+    assert "The update changes 1 of them: notes.txt" in text.stdout, text.stdout
+    assert snapshot(project) == before
+    refused = update_to_v2(project)
+    assert refused.code == 2 and "commit or stash" in refused.stderr
+    (project / ".git" / "index.lock").write_text("")  # a git command running: HEAD may move
+    busy = run_in_process("plan", str(project), "--to", "v0.2.0")
+    assert busy.code == 2 and "index.lock" in busy.stderr, busy.stdout + busy.stderr
+
+
 def test_a_rejected_update_of_the_same_version_is_not_the_merge_base(tmp_path: Path) -> None:
     """`--data` renders v0.2.0 again; the team closes that pull request unmerged. The next
     update still starts from the v0.2.0 render the team merged: what it deleted stays so."""

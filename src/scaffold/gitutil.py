@@ -145,6 +145,23 @@ def nul_split(text: str) -> list[str]:
     return [field for field in text.split("\0") if field]
 
 
+def status_entries(cwd: Path) -> list[tuple[str, str, str | None]]:
+    """`git status` as (XY code, path, source) triples: every change, untracked files one by one.
+
+    Read from `-z` output, where a rename's or copy's source name follows as a field of its
+    own; `source` is that name (None for other changes).
+    """
+    fields = nul_split(git(cwd, "status", "--porcelain=v1", "-z", "--untracked-files=all").stdout)
+    entries: list[tuple[str, str, str | None]] = []
+    index = 0
+    while index < len(fields):
+        code = fields[index][:2]
+        moved = code[0] in "RC"
+        entries.append((code, fields[index][3:], fields[index + 1] if moved else None))
+        index += 2 if moved else 1
+    return entries
+
+
 # `git add` of a whole render writes every file into one pack instead of one loose object
 # (and a fan-out folder) each: every file counts as "big" for this one command, and big
 # files are streamed into a pack by `git add`. A fresh repository's first commit is ~4x

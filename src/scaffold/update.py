@@ -74,6 +74,8 @@ class Prepared:
     # regenerated old version, or the render of the recorded version when the update that
     # brought it was squash- or rebase-merged (so it is not in HEAD's history).
     explicit_base: str | None = None
+    # A plan is of HEAD: what the work tree has beyond it is not in it (an update refuses it).
+    uncommitted: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -89,6 +91,7 @@ class UpdateOutcome:
     changelog: str = ""
     rejects: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)  # untracked paths the update would write
+    uncommitted: list[str] = field(default_factory=list)  # a plan's: changes not in HEAD
 
 
 def run(request: UpdateRequest) -> UpdateOutcome:
@@ -126,7 +129,12 @@ def prepare(request: UpdateRequest) -> Prepared | UpdateOutcome:
     root = project.root
     project.refuse_unfinished()
     recorded = read_answers(root)
-    project.require_clean()
+    uncommitted: list[str] = []
+    if request.dry_run:  # a plan changes nothing: it is of HEAD, and says what it leaves out
+        project.refuse_busy()
+        uncommitted = project.uncommitted()
+    else:
+        project.require_clean()
     project.refuse_checked_out_elsewhere(PRISTINE_BRANCH)
     branch = project.branch()
     if branch == PRISTINE_BRANCH:
@@ -172,6 +180,7 @@ def prepare(request: UpdateRequest) -> Prepared | UpdateOutcome:
         migrations=migrating.applicable(rendered.migrations, recorded.version, target),
         regenerated=regenerated,
         explicit_base=explicit_base,
+        uncommitted=uncommitted,
     )
 
 
@@ -256,6 +265,7 @@ def plan(prepared: Prepared) -> UpdateOutcome:
         conflicts,
         changelog=prepared.changelog,
         blocked=Project(root).obstructions(base, prepared.new_pristine),
+        uncommitted=prepared.uncommitted,
     )
 
 

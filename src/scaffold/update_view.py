@@ -25,6 +25,7 @@ def as_json(outcome: UpdateOutcome) -> str:
             "conflicts": outcome.conflicts,
             "branch": outcome.branch,
             "blocked": outcome.blocked,
+            "uncommitted": outcome.uncommitted,
         },
         indent=2,
     )
@@ -54,10 +55,29 @@ def show(console: Console, outcome: UpdateOutcome) -> None:
                 f"tracks nothing here (ignored or untracked): {', '.join(outcome.blocked)}",
                 markup=False,
             )
+        if outcome.uncommitted:
+            _left_out(console, outcome)
     elif outcome.status == "updated":
         console.print(f"Updated to template v{outcome.target}, committed on {outcome.branch}.", markup=False)
     else:
         _conflicts(console, outcome)
+
+
+def _left_out(console: Console, outcome: UpdateOutcome) -> None:
+    """A plan of a dirty tree: what it does not cover, and what the update will ask first."""
+    ours_only = {None, "user-only", "user-deleted"}  # paths the template leaves as they are
+    touched = [path for path in outcome.uncommitted if outcome.changes.get(path) not in ours_only]
+    shown = ", ".join(outcome.uncommitted[:5]) + (
+        f" and {len(outcome.uncommitted) - 5} more" if len(outcome.uncommitted) > 5 else ""
+    )
+    console.print(
+        f"This plan is of your last commit: {len(outcome.uncommitted)} uncommitted or untracked "
+        f"path(s) are not in it ({shown}). `scaffold update` refuses until they are committed "
+        "or stashed.",
+        markup=False,
+    )
+    if touched:
+        console.print(f"The update changes {len(touched)} of them: {', '.join(touched)}", markup=False)
 
 
 def _conflicts(console: Console, outcome: UpdateOutcome) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from ..gitutil import git, nul_split
+from ..gitutil import git, nul_split, status_entries
 from .guard import is_kept
 
 Change = Literal[
@@ -93,12 +93,8 @@ def produced(root: Path, kept: list[str]) -> list[str]:
     `.gitignore` no longer ignores). What the step staged itself (a `git mv`) is in the
     index already.
     """
-    fields = nul_split(git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all").stdout)
     found: list[str] = []
-    index = 0
-    while index < len(fields):
-        code, path = fields[index][:2], fields[index][3:]
-        index += 2 if code[0] in "RC" else 1  # a rename's source name follows as its own field
+    for code, path, _ in status_entries(root):
         if code == "??" and is_kept(path, kept):
             continue
         if code == "??" or code[1] != " ":

@@ -19,7 +19,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from ..errors import BusyError, ScaffoldError
-from ..gitutil import git, git_output, nul_split, paths
+from ..gitutil import git, git_output, nul_split, paths, status_entries
 
 LOCK_FILE = "scaffold.lock"
 # Files and folders git keeps while an operation waits for the person, and what they mean.
@@ -71,6 +71,18 @@ def operation_in_progress(root: Path) -> str | None:
 
 def require_clean(root: Path) -> None:
     """Refuse a repository with changes, untracked files or an unfinished git operation."""
+    refuse_busy(root)
+    changed = uncommitted(root)
+    if changed:
+        raise ScaffoldError(
+            f"the work tree has uncommitted or untracked changes (e.g. {printable(changed[0])}): "
+            "commit or stash them first"
+        )
+
+
+def refuse_busy(root: Path) -> None:
+    """Refuse while a git operation waits for the person or another git command runs: the
+    HEAD it leaves is a step of that operation, not the branch to update or plan from."""
     busy = operation_in_progress(root)
     if busy is not None:
         raise ScaffoldError(f"{busy} is in progress in {root}: finish or abort it first")
@@ -79,13 +91,16 @@ def require_clean(root: Path) -> None:
             "git's index.lock exists: another git command is running (or crashed); "
             "if none is, remove .git/index.lock"
         )
-    status = nul_split(git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all").stdout)
-    hidden = _hidden_changes(root)
-    if status or hidden:
-        first = printable(status[0][3:] if status else hidden[0])
-        raise ScaffoldError(
-            f"the work tree has uncommitted or untracked changes (e.g. {first}): commit or stash them first"
-        )
+
+
+def uncommitted(root: Path) -> list[str]:
+    """Paths with uncommitted or untracked changes, edits to assume-unchanged files included."""
+    named = set(_hidden_changes(root))
+    for code, path, source in status_entries(root):
+        named.add(path)
+        if code[0] == "R" and source:  # a rename takes the file from its old name too
+            named.add(source)
+    return sorted(named)
 
 
 def _hidden_changes(root: Path) -> list[str]:

@@ -17,7 +17,16 @@ from pathlib import Path
 from ..errors import ScaffoldError
 from ..gitutil import PACKED_ADD, git, git_env, git_output, paths
 from .changes import changed
-from .guard import current_branch, exclusive, obstructions, parents, repo_root, require_clean
+from .guard import (
+    current_branch,
+    exclusive,
+    obstructions,
+    parents,
+    refuse_busy,
+    repo_root,
+    require_clean,
+    uncommitted,
+)
 from .journal import refuse_unfinished
 from .pristine import PRISTINE_BRANCH, render_version, require_render, store_render
 
@@ -74,6 +83,14 @@ class Project:
     def require_clean(self) -> None:
         """Refuse changes, untracked files or a git operation under way."""
         require_clean(self.root)
+
+    def refuse_busy(self) -> None:
+        """Refuse a git operation under way (a plan of its half-done HEAD would mislead)."""
+        refuse_busy(self.root)
+
+    def uncommitted(self) -> list[str]:
+        """Paths with uncommitted or untracked changes (a plan is of HEAD, without them)."""
+        return uncommitted(self.root)
 
     def has_commits(self) -> bool:
         """False in a repository where nothing was committed yet."""
