@@ -117,7 +117,7 @@ class Fixtures:
         self._computing.add(name)
         try:
             value = self.call(provider)
-        except Exception as error:
+        except (Exception, SystemExit) as error:  # a plugin's sys.exit() is its failure too
             self._errors[name] = error  # the same failure for every check that asks
             raise
         finally:
@@ -251,6 +251,7 @@ def _run_one(
         return "skip", [Evidence(".", None, str(reason))]
     except Failed as problem:
         return "fail", [_evidence(problem.evidence, fixtures.root)]
-    except Exception as error:  # noqa: BLE001 - a broken repo or check must not crash the report
+    except (Exception, SystemExit) as error:  # noqa: BLE001 - a broken repo or check (even one that
+        # calls sys.exit(), as a wrapped command-line tool does) must not end the report
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
         return "fail", [Evidence(".", None, f"error in {item.id}: {type(error).__name__}: {first}")]

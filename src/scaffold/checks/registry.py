@@ -113,7 +113,7 @@ def load(plugins: bool = True) -> Registry:
             if point.name in registry.fixtures:
                 raise ValueError(f"fixture {point.name!r} is already defined")
             registry.fixtures[point.name] = provider
-        except Exception as error:  # noqa: BLE001 - a broken plugin must not take the others down
+        except (Exception, SystemExit) as error:  # noqa: BLE001 - a broken plugin must not take the others down
             registry.errors.append(PluginError(_named(point), f"fixture: {type(error).__name__}: {error}"))
     for point in sorted(entry_points(group=CHECK_GROUP), key=lambda p: p.name):
         try:
@@ -123,8 +123,11 @@ def load(plugins: bool = True) -> Registry:
             if inspect.isclass(items):
                 items = [items]
             for item in items:
-                registry.add(item, point.name)
-        except Exception as error:  # noqa: BLE001 - a broken plugin must not take the others down
+                try:
+                    registry.add(item, point.name)
+                except ValueError as error:  # this check only: the plugin's others still run
+                    registry.errors.append(PluginError(_named(point), str(error)))
+        except (Exception, SystemExit) as error:  # noqa: BLE001 - a broken plugin must not take the others down
             registry.errors.append(PluginError(_named(point), f"{type(error).__name__}: {error}"))
     for cycle in cycles(registry.checks):  # never run: each would wait for the other
         members = dict.fromkeys(cycle.split(" -> "))
@@ -148,18 +151,28 @@ def fingerprint(registry: Registry) -> str:
     """What the loaded checks and fixtures are: their ids, origins and source files' contents.
 
     Part of the fleet cache key, so a changed check (an editable install, a new release of
-    the same version number) is never answered from the cache.
+    the same version number) is never answered from the cache. The sources are every file
+    of each check's and fixture's top-level package, not only the module that defines it: a
+    check's rules often live in a module it imports.
     """
     digest = hashlib.sha256()
     modules = {item.__module__ for item in registry.checks.values()}
     modules |= {getattr(provider, "__module__", "") for provider in registry.fixtures.values()}
-    for name in sorted(modules):
-        module = sys.modules.get(name)
-        source = getattr(module, "__file__", None)
-        digest.update(name.encode())
-        if source:
+    for top in sorted({name.split(".")[0] for name in modules if name}):
+        digest.update(top.encode())
+        for source in _package_sources(top):
             with suppress(OSError):
-                digest.update(Path(source).read_bytes())
+                digest.update(str(source).encode() + b"\0" + source.read_bytes())
     for check_id in sorted(registry.checks):
         digest.update(f"{check_id}={registry.origin[check_id]}".encode())
     return digest.hexdigest()
+
+
+def _package_sources(top: str) -> list[Path]:
+    """The Python files of an imported top-level package (or the file of a single module)."""
+    module = sys.modules.get(top)
+    folders = [Path(entry) for entry in getattr(module, "__path__", [])]
+    if folders:
+        return sorted(path for folder in folders for path in folder.rglob("*.py"))
+    source = getattr(module, "__file__", None)
+    return [Path(source)] if source else []

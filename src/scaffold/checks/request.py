@@ -65,4 +65,7 @@ def check(registry: Registry, request: CheckRequest) -> CheckRun:
 def _refuse_unknown(registry: Registry, request: CheckRequest) -> None:
     typos = registry.unknown(request.select) + registry.unknown(request.ignore)
     if typos:
-        raise ScaffoldError(f"no check is {', '.join(typos)} (`scaffold check --list` shows them)")
+        # A check of a plugin that failed to load is unknown too: say which plugin failed.
+        broken = "; ".join(f"{error.plugin}: {error.message}" for error in registry.errors)
+        why = f"; a plugin failed to load ({broken})" if broken else ""
+        raise ScaffoldError(f"no check is {', '.join(typos)} (`scaffold check --list` shows them{why})")
