@@ -105,7 +105,12 @@ def test_canary_stops_at_the_first_conflict(fleet: Path, tmp_path: Path) -> None
     assert result.code == 1
     data = json.loads(report.read_text())
     assert data["stopped"] is True
-    assert [(Path(r["path"]).name, r["result"]) for r in data["reports"]] == [("conflicting", "conflicts")]
+    assert [(Path(r["path"]).name, r["result"]) for r in data["reports"]] == [
+        ("conflicting", "conflicts"),
+        ("clean", "skipped"),  # in the report too, as not attempted
+    ]
+    assert data["reports"][1]["reason"] == "not attempted: the canary stopped the rollout"
+    assert "Canary stopped the rollout after 1 of 2 repositories." in result.stdout
     clean = fleet / "team-a" / "clean"
     assert git(clean, "branch", "--show-current").strip() == "main", "the rest was not touched"
 
@@ -131,8 +136,55 @@ def test_update_every_repository_in_parallel(fleet: Path, tmp_path: Path) -> Non
         "dirty repo untouched"
     )
     edited = fleet / "team-a" / "edited"
-    assert git(edited, "branch", "--show-current").strip() == "scaffold/update-v0.2.0"
-    assert (edited / "README.md").read_text().startswith("Team notes.")
+    assert git(edited, "branch", "--show-current").strip() == "main", "back where it started"
+    assert git(edited, "show", "scaffold/update-v0.2.0:README.md").startswith("Team notes.")
+    assert "main checked out again" in outcome["edited"]["reason"]
+
+    # While the updates wait for review, status tells main's version and what waits, and
+    # the next rollout passes over them instead of failing on the existing branches.
+    status = run_scaffold("fleet", "status", str(fleet), "--format", "json")
+    repos = _by_name(json.loads(status.stdout)["repos"])
+    assert repos["edited"]["version"] == "0.1.0" and repos["edited"]["behind"] == 2
+    assert repos["edited"]["pending"] == "awaits merge: scaffold/update-v0.2.0"
+    conflicting = repos["conflicting"]
+    assert conflicting["version"] == "0.1.0", "HEAD's answers, not the half-merged work tree's"
+    assert conflicting["pending"] == "conflicts on scaffold/update-v0.2.0"
+    assert repos["current"]["pending"] is None
+    text = run_scaffold("fleet", "status", str(fleet))
+    assert "conflicts on scaffold/update-v0.2.0" in text.stdout, "the table's note column says it"
+    manifest = tmp_path / "again.yml"
+    manifest.write_text("- fleet/team-a/edited\n- fleet/team-b/conflicting\n")
+    again = run_scaffold(
+        "fleet", "update", "--manifest", str(manifest), "--to", "v0.2.0", "--report", str(report)
+    )
+    assert again.code == 0, again.stdout + again.stderr
+    second = {Path(r["path"]).name: r for r in json.loads(report.read_text())["reports"]}
+    assert (
+        second["edited"]["result"] == "skipped"
+        and "waits on scaffold/update-v0.2.0" in second["edited"]["reason"]
+    )
+    assert second["conflicting"]["result"] == "skipped"
+    assert second["conflicting"]["reason"].startswith("conflicts on scaffold/update-v0.2.0")
+
+
+def test_a_missing_repository_is_a_failed_row_not_a_crash(fleet: Path, tmp_path: Path) -> None:
+    manifest = tmp_path / "fleet.yml"
+    manifest.write_text("- fleet/team-a/clean\n- fleet/gone\n")
+    status = run_scaffold("fleet", "status", "--manifest", str(manifest), "--format", "json")
+    assert status.code == 0, status.stderr
+    assert _by_name(json.loads(status.stdout)["repos"])["gone"]["error"] == "no such directory"
+    report = tmp_path / "report.json"
+    update = run_scaffold(
+        "fleet", "update", "--manifest", str(manifest), "--to", "v0.2.0", "--trust", "--report", str(report)
+    )
+    assert update.code == 1 and "Traceback" not in update.stderr, update.stderr
+    results = {
+        Path(r["path"]).name: (r["result"], r["reason"]) for r in json.loads(report.read_text())["reports"]
+    }
+    assert results == {
+        "clean": ("updated", "v0.1.0 -> v0.2.0 on branch scaffold/update-v0.2.0; main checked out again"),
+        "gone": ("failed", "no such directory"),
+    }
 
 
 def test_status_reuses_results_while_head_is_unchanged(default_project: Path, tmp_path: Path) -> None:

@@ -168,3 +168,40 @@ def test_production_waits_for_a_written_model_card(project: Path, tmp_path: Path
         subprocess.run(["sh", "-ec", script], cwd=tmp_path, capture_output=True, check=False).returncode == 1
     )
     assert "model-card.md" not in str(_pipeline(project)["deploy-staging"]["script"])
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["keyless", "with-a-key"])
+def test_signing_uses_the_key_when_the_project_has_one(project: Path, tmp_path: Path, keyed: bool) -> None:
+    """A self-managed GitLab's tokens are not trusted by the public Sigstore: with the
+    COSIGN_* variables set, `sign` and `verify-signature` use the key (no file to edit)."""
+    pipeline = _pipeline(project)
+    calls = tmp_path / "calls.txt"
+    (tmp_path / "cosign").write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    (tmp_path / "cosign").chmod(0o755)
+    env = {
+        "PATH": f"{tmp_path}:/usr/bin:/bin",
+        "IMAGE": "registry.example/acme/svc",
+        "DIGEST": "sha256:" + "a" * 64,
+        "CI_PROJECT_URL": "https://gitlab.example/acme/svc",
+        "CI_DEFAULT_BRANCH": "main",
+        "CI_SERVER_URL": "https://gitlab.example",
+        "REGISTRY": "registry.example",
+    }
+    if keyed:
+        env |= {
+            "COSIGN_PRIVATE_KEY": "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----",
+            "COSIGN_PUBLIC_KEY": "pem",
+        }
+    for job in ("sign", "verify-signature"):
+        last = pipeline[job]["script"][-1]
+        result = subprocess.run(["sh", "-ec", last], env=env, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr
+    signed, verified = calls.read_text().splitlines()
+    image = f"{env['IMAGE']}@{env['DIGEST']}"
+    if keyed:
+        assert signed == f"sign --yes --key env://COSIGN_PRIVATE_KEY {image}"
+        assert verified == f"verify --key env://COSIGN_PUBLIC_KEY {image}"
+    else:
+        assert signed == f"sign --yes {image}"
+        assert verified.startswith(f"verify {image} --certificate-identity https://gitlab.example/acme/svc//")
+        assert verified.endswith("--certificate-oidc-issuer https://gitlab.example")

@@ -186,7 +186,9 @@ def test_logins_reach_that_registry_and_those_clusters(combination: tuple[str, P
             or f"--name {answers['cluster_staging']} " in text
         )
     elif cloud == "gcp":
-        assert f"gcloud auth configure-docker {host} --quiet" in text
+        # An `auths` entry (a token), not gcloud's credential helper, which the provenance push cannot read.
+        assert f"docker login --username oauth2accesstoken --password-stdin https://{host}" in text
+        assert "configure-docker" not in text
         assert f"location: {answers['gke_location']}" in text
     elif cloud == "azure":
         assert f"az acr login --name {host.split('.')[0]}" in text

@@ -38,5 +38,13 @@ class UnfinishedError(ScaffoldError):
     exit_code = ExitCode.INTERRUPTED
 
 
+class BranchExistsError(ScaffoldError):
+    """The branch an update or adoption would create exists (an earlier run's, waiting)."""
+
+    def __init__(self, branch: str) -> None:
+        self.branch = branch
+        super().__init__(f"branch {branch} already exists: delete it or merge it first")
+
+
 class BusyError(ScaffoldError):
     """Another scaffold process holds the repository's lock (nothing was changed)."""

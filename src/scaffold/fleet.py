@@ -18,12 +18,15 @@ from packaging.version import Version
 from . import fleet_cache
 from .checks import Check, Registry, load, run
 from .checks.fixtures import catalog, entity_ref
-from .errors import BusyError, ScaffoldError
-from .gitutil import git
+from .errors import BranchExistsError, BusyError, ScaffoldError
+from .gitutil import failure_line, git
 from .project.guard import exclusive, repo_root
-from .template.versions import available_versions, behind, latest, read_answers
+from .template.source import ANSWERS_FILE
+from .template.versions import Recorded, available_versions, behind, latest, parse_answers, read_answers
 
 SKIPPED_DIRS = {".git", ".nox", ".venv", "node_modules", "__pycache__"}
+UPDATE_BRANCHES = "refs/heads/scaffold/update-v*"
+NOT_ATTEMPTED = "not attempted: the canary stopped the rollout"
 
 
 @dataclass
@@ -41,6 +44,8 @@ class RepoStatus:
     last_update: str | None = None
     error: str | None = None
     checks: dict[str, str] = field(default_factory=dict)  # check id -> pass, fail or skip
+    # An update not merged yet: a scaffold/update-v* branch HEAD lacks, or checked out.
+    pending: str | None = None
 
 
 def discover(root: Path, max_depth: int = 3) -> list[Path]:
@@ -87,6 +92,9 @@ def status_of(path: Path, checks: list[type[Check]], registry: Registry, cache: 
     version and the installed checks are the same (fleet_cache).
     """
     repo = RepoStatus(str(path))
+    if not path.is_dir():
+        repo.error = "no such directory"
+        return repo
     head = ""
     try:  # one git call: the HEAD commit and whether anything differs from it
         lines = git(
@@ -107,6 +115,7 @@ def status_of(path: Path, checks: list[type[Check]], registry: Registry, cache: 
     for name in ("entity", "version", "last_update", "checks", "failing", "score"):
         setattr(repo, name, fields[name])
     repo.error = repo.error or fields["answers_error"]
+    repo.pending = _pending(path)
     if fields["source"] and repo.version:
         try:
             versions = _versions(fields["source"])
@@ -123,7 +132,7 @@ def _committed_state(path: Path, checks: list[type[Check]], registry: Registry) 
     last = git(path, "log", "-1", "--format=%cs", "--", ".copier-answers.yml", check=False).stdout.strip()
     fields["last_update"] = last or None
     try:
-        recorded = read_answers(path)
+        recorded = _recorded_at_head(path)
         fields["version"], fields["source"] = str(recorded.version), recorded.source
     except ScaffoldError as error:
         fields["answers_error"] = str(error)
@@ -134,6 +143,27 @@ def _committed_state(path: Path, checks: list[type[Check]], registry: Registry) 
     fields["failing"] = [r.id for r in results if r.status == "fail"]
     fields["score"] = round(sum(r.status == "pass" for r in counted) / len(counted), 3) if counted else 0.0
     return fields
+
+
+def _recorded_at_head(path: Path) -> Recorded:
+    """The answers HEAD records. Not the work tree's: during an update stopped on conflicts,
+    those are the merge's, and would show a version the branch is not on yet."""
+    blob = git(path, "show", f"HEAD:{ANSWERS_FILE}", check=False)
+    if blob.returncode != 0:  # no commit yet, or the file is not committed
+        return read_answers(path)
+    return parse_answers(blob.stdout, f"{path / ANSWERS_FILE} (HEAD)")
+
+
+def _pending(path: Path) -> str | None:
+    """An update that is not in HEAD: on a branch of its own, checked out, or stopped."""
+    current = git(path, "symbolic-ref", "--short", "-q", "HEAD", check=False).stdout.strip()
+    if current.startswith("scaffold/update-"):
+        stopped = git(path, "rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0
+        return f"{'conflicts on' if stopped else 'checked out:'} {current}"
+    waiting = git(
+        path, "for-each-ref", "--format=%(refname:short)", "--no-merged=HEAD", UPDATE_BRANCHES, check=False
+    ).stdout.split()
+    return f"awaits merge: {', '.join(waiting)}" if waiting else None
 
 
 @lru_cache(maxsize=1)
@@ -151,7 +181,10 @@ def fingerprint(registry: Registry) -> str:
 
 def _status_static(path: Path, cache: bool = True) -> RepoStatus:
     registry = _registry()
-    return status_of(path, registry.select(None, None, {"static"}), registry, cache)
+    try:
+        return status_of(path, registry.select(None, None, {"static"}), registry, cache)
+    except (OSError, ScaffoldError) as error:  # one unreadable repository must not end the report
+        return RepoStatus(str(path), error=str(error).strip().splitlines()[0])
 
 
 def fleet_status(paths: list[Path], jobs: int | None = None, cache: bool = True) -> list[RepoStatus]:
@@ -197,10 +230,17 @@ class UpdateReport:
 
 
 def _update_one(path: Path, to: str | None, trust: bool) -> UpdateReport:
+    if not path.is_dir():
+        return UpdateReport(str(path), "failed", "no such directory")
     dirty = git(path, "status", "--porcelain", "--untracked-files=all", check=False)
     if dirty.returncode != 0:
         return UpdateReport(str(path), "failed", "not a git repository")
     if dirty.stdout.strip():
+        waiting = _pending(path) or ""
+        if waiting.startswith("conflicts on"):
+            return UpdateReport(
+                str(path), "skipped", f"{waiting}: resolve and commit them, or `scaffold update --abort`"
+            )
         return UpdateReport(str(path), "skipped", "dirty work tree: never touched")
     try:
         with exclusive(repo_root(path)):
@@ -209,10 +249,22 @@ def _update_one(path: Path, to: str | None, trust: bool) -> UpdateReport:
         return UpdateReport(str(path), "skipped", f"being changed by another process: {busy}")
     from . import update  # Copier is only worth loading to update
 
+    # Where the clone stands: its branch, or the commit of a detached HEAD.
+    start = git(path, "symbolic-ref", "--short", "-q", "HEAD", check=False).stdout.strip()
+    detached = [] if start else ["--detach"]
+    start = start or git(path, "rev-parse", "-q", "--verify", "HEAD", check=False).stdout.strip()
     try:
         outcome = update.run(update.UpdateRequest(path=path, to=to, trust=trust))
     except BusyError as busy:
         return UpdateReport(str(path), "skipped", f"being changed by another process: {busy}")
+    except BranchExistsError as exists:
+        if not exists.branch.startswith("scaffold/update-"):
+            return UpdateReport(str(path), "failed", str(exists))
+        return UpdateReport(
+            str(path),
+            "skipped",
+            f"an update waits on {exists.branch}: merge it, or delete it to update again",
+        )
     except ScaffoldError as error:
         return UpdateReport(str(path), "failed", str(error).strip().splitlines()[0])
     except Exception as error:  # noqa: BLE001 - one broken repository must not stop the rollout
@@ -224,6 +276,11 @@ def _update_one(path: Path, to: str | None, trust: bool) -> UpdateReport:
             str(path), "conflicts", "resolve on the update branch, or `scaffold update --abort`"
         )
     where = f" on branch {outcome.branch}" if outcome.branch else ""
+    if outcome.branch and start:
+        # Back to the branch it started on: the clone then shows what that branch is on
+        # (fleet status, the next rollout), and the update waits on its own branch.
+        back = git(path, "switch", "--quiet", *detached, start, check=False)
+        where += f"; {start} checked out again" if back.returncode == 0 else f" ({failure_line(back)})"
     return UpdateReport(str(path), "updated", f"v{outcome.current} -> v{outcome.target}{where}")
 
 
@@ -258,6 +315,6 @@ def fleet_update(
     if first:
         reports += batch(first)
         if any(r.result in {"failed", "conflicts"} for r in reports):
-            return reports, True
+            return reports + [UpdateReport(str(path), "skipped", NOT_ATTEMPTED) for path in rest], True
     reports += batch(rest)
     return reports, False

@@ -11,14 +11,26 @@ from rich.console import Console
 from rich.table import Table
 
 from .checks import PluginError
-from .fleet import RepoStatus, UpdateReport, summarize
+from .fleet import NOT_ATTEMPTED, RepoStatus, UpdateReport, summarize
 
 ROLLOUT_RESULTS = ("updated", "up-to-date", "conflicts", "failed", "skipped")
 
 
+def note(repo: RepoStatus) -> str:
+    """Why a repository's version is unknown, or the update that waits in it."""
+    return "; ".join(filter(None, [repo.error, repo.pending]))
+
+
 def show_status(console: Console, repos: list[RepoStatus]) -> None:
-    """The status table and the one-line summary under it."""
-    table = Table("repository", "version", "behind", "score", "failing checks", "dirty", "last update")
+    """The status table and the one-line summary under it (paths and notes wrap, never cut)."""
+    table = Table()
+    table.add_column("repository", overflow="fold")
+    for name in ("version", "behind", "score"):
+        table.add_column(name)
+    table.add_column("failing checks", overflow="fold")
+    table.add_column("dirty")
+    table.add_column("last update")
+    table.add_column("note", overflow="fold")
     for r in repos:
         behind = "?" if r.behind is None else str(r.behind)
         table.add_row(
@@ -29,6 +41,7 @@ def show_status(console: Console, repos: list[RepoStatus]) -> None:
             ", ".join(r.failing),
             "yes" if r.dirty else "no",
             r.last_update or "",
+            note(r),
         )
     console.print(table)
     summary = summarize(repos)
@@ -46,16 +59,18 @@ def rollout_counts(reports: list[UpdateReport]) -> dict[str, int]:
 
 def show_rollout(console: Console, reports: list[UpdateReport], stopped: bool, total: int) -> None:
     """One row per repository, the counts, and where a canary stopped the rollout."""
-    table = Table("repository", "result", "reason")
+    table = Table()
+    table.add_column("repository", overflow="fold")
+    table.add_column("result")
+    table.add_column("reason", overflow="fold")
     for item in reports:
         table.add_row(item.path, item.result, item.reason)
     console.print(table)
     counts = rollout_counts(reports)
     console.print(", ".join(f"{count} {kind}" for kind, count in counts.items()), markup=False)
     if stopped:
-        console.print(
-            f"Canary stopped the rollout after {len(reports)} of {total} repositories.", markup=False
-        )
+        attempted = sum(item.reason != NOT_ATTEMPTED for item in reports)
+        console.print(f"Canary stopped the rollout after {attempted} of {total} repositories.", markup=False)
 
 
 def rollout_json(reports: list[UpdateReport], stopped: bool) -> str:
@@ -74,12 +89,15 @@ def render_status(
             {"repos": [asdict(r) for r in repos], "summary": summary, "plugin_errors": broken}, indent=2
         )
     if fmt == "markdown":
-        lines = ["| repo | version | behind | score | failing | dirty | last update |", "|" + " --- |" * 7]
+        lines = [
+            "| repo | version | behind | score | failing | dirty | last update | note |",
+            "|" + " --- |" * 8,
+        ]
         for r in repos:
             lines.append(
                 f"| {r.path} | {r.version or '?'} | {r.behind if r.behind is not None else '?'} | "
                 f"{r.score:.0%} | {', '.join(r.failing)} | {'yes' if r.dirty else 'no'} | "
-                f"{r.last_update or ''} |"
+                f"{r.last_update or ''} | {note(r)} |"
             )
         lines.append(
             f"\n{summary['repos']} repositories; {summary['on_latest_share']:.0%} on the latest version."
@@ -121,7 +139,7 @@ def _html(repos: list[RepoStatus], summary: dict[str, object]) -> str:
         f"<tr><td>{html.escape(r.path)}</td><td>{html.escape(r.version or '?')}</td>"
         f"<td>{r.behind if r.behind is not None else '?'}</td><td>{r.score:.0%}</td>"
         f"<td>{html.escape(', '.join(r.failing))}</td><td>{'yes' if r.dirty else 'no'}</td>"
-        f"<td>{html.escape(r.last_update or '')}</td></tr>"
+        f"<td>{html.escape(r.last_update or '')}</td><td>{html.escape(note(r))}</td></tr>"
         for r in repos
     )
     return f"""<!doctype html>
@@ -135,5 +153,5 @@ td,th{{border:1px solid #ccc;padding:4px 8px}}svg text{{font-size:12px}}</style>
 <line x1="30" y1="200" x2="{width - 10}" y2="200" stroke="#333"/>{"".join(bars)}</svg>
 <h2>Repositories</h2>
 <table><tr><th>repository</th><th>version</th><th>behind</th><th>score</th><th>failing checks</th>
-<th>dirty</th><th>last update</th></tr>{rows}</table></body></html>
+<th>dirty</th><th>last update</th><th>note</th></tr>{rows}</table></body></html>
 """

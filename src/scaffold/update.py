@@ -325,13 +325,13 @@ def apply(prepared: Prepared, request: UpdateRequest) -> UpdateOutcome:
     created = None if request.in_place else f"scaffold/update-v{target}"
     message = f"Update the scaffold template from v{prepared.recorded.version} to v{target}"
     outcome = plan(prepared)
+    if created is not None:  # first: an update that waits on its branch is the news
+        project.refuse_branch(created)
     if prepared.migrations and not request.trust:
         raise ScaffoldError(
             f"the template has migrations to run ({migrating.describe(prepared.migrations)}); "
             "read them in its copier.yml, then pass --trust"
         )
-    if created is not None:
-        project.refuse_branch(created)
     base = _merge_base(prepared, _ours(prepared))
     project.refuse_obstructions(base, prepared.new_pristine, f"template v{target}", outcome.blocked)
     versions = (prepared.recorded.version, target)

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ScaffoldError
+from ..errors import BranchExistsError, ScaffoldError
 from ..gitutil import PACKED_ADD, git, git_env, git_output, paths
 from .changes import changed
 from .guard import (
@@ -127,7 +127,7 @@ class Project:
     def refuse_branch(self, branch: str) -> None:
         """Refuse to create a branch that exists: it may hold work scaffold did not make."""
         if self.tip(branch) is not None:
-            raise ScaffoldError(f"branch {branch} already exists: delete it or merge it first")
+            raise BranchExistsError(branch)
 
     def pristine(self) -> str | None:
         """The last pristine render (None: the branch is missing, as in a shallow clone);
