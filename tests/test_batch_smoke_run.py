@@ -17,24 +17,47 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cluster_cli import KUBECONFIG, KubectlParser
+from cluster_cli import KUBECONFIG, KubectlParser, command_errors
 from support import render, tool
 
+from doc_commands import Command
+
 SCRIPT = "deploy/smoke-run.sh"
-FAKE_KUBECTL = """#!/bin/sh
-printf '%s\\n' "kubectl $*" >> "$FAKE_DIR/calls"
+# Plays back $FAKE_DIR/NAME one line per call (the last repeated): `active` (the CronJob's
+# running scheduled Jobs), `conditions` (the smoke Job's true conditions, "-" for none),
+# `revisions` (Helm's current revision).
+NEXT = """next() {
+  n=$(cat "$FAKE_DIR/$1.count" 2>/dev/null || echo 0); echo $((n + 1)) > "$FAKE_DIR/$1.count"
+  line=$(sed -n "$((n + 1))p" "$FAKE_DIR/$1"); [ -n "$line" ] || line=$(tail -n 1 "$FAKE_DIR/$1")
+  [ "$line" = "-" ] || echo "$line"
+}
+"""
+FAKE_KUBECTL = (
+    "#!/bin/sh\n"
+    + NEXT
+    + """printf '%s\\n' "kubectl $*" >> "$FAKE_DIR/calls"
 case "$*" in
+  *" get cronjob "*) next active ;;
   *" create job "*) echo "job.batch/$6 created" ;;
-  *" get job "*)
-    n=$(cat "$FAKE_DIR/count" 2>/dev/null || echo 0); echo $((n + 1)) > "$FAKE_DIR/count"
-    line=$(sed -n "$((n + 1))p" "$FAKE_DIR/conditions")
-    [ -n "$line" ] || line=$(tail -n 1 "$FAKE_DIR/conditions")
-    [ "$line" = "-" ] || printf '%s ' $line ;;
+  *" get job "*) next conditions ;;
   *" logs "*) echo "FileNotFoundError: /data/input.csv" ;;
   *" get pods "*|*" describe pods "*) echo "Pending: persistentvolumeclaim \\"svc-data\\" not found" ;;
+  *" delete job "*) echo "job.batch deleted" ;;
   *) echo "unexpected: $*" >&2; exit 2 ;;
 esac
 """
+)
+FAKE_HELM = (
+    "#!/bin/sh\n"
+    + NEXT
+    + """printf '%s\\n' "helm $*" >> "$FAKE_DIR/calls"
+case "$1" in
+  history) printf 'REVISION\\tUPDATED\\tSTATUS\\n%s\\tnow\\tdeployed\\n' "$(next revisions)" ;;
+  rollback) ;;
+  *) exit 2 ;;
+esac
+"""
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,61 +74,100 @@ def kubectl(tmp_path_factory: pytest.TempPathFactory) -> KubectlParser:
 
 
 def _smoke(
-    batch: Path, tmp_path: Path, conditions: list[str], timeout: int = 60
+    batch: Path,
+    tmp_path: Path,
+    conditions: list[str],
+    timeout: int = 60,
+    active: tuple[str, ...] = ("-",),
+    revisions: tuple[str, ...] = ("4",),
+    rollback_to: str = "",
 ) -> subprocess.CompletedProcess[str]:
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "kubectl").write_text(FAKE_KUBECTL)
-    (fake / "kubectl").chmod(0o755)
-    (tmp_path / "conditions").write_text("\n".join(conditions) + "\n")
+    for name, body in (("kubectl", FAKE_KUBECTL), ("helm", FAKE_HELM)):
+        (fake / name).write_text(body)
+        (fake / name).chmod(0o755)
+    for name, lines in (("conditions", conditions), ("active", active), ("revisions", revisions)):
+        (tmp_path / name).write_text("\n".join(lines) + "\n")
     env = {
         **os.environ,
         "PATH": f"{fake}:{os.environ['PATH']}",
         "FAKE_DIR": str(tmp_path),
         "SMOKE_POLL_SECONDS": "0",
     }
+    extra = [rollback_to] if rollback_to else []
     return subprocess.run(
-        ["sh", str(batch / SCRIPT), "scoring", "scoring-job", str(timeout)],
+        ["sh", str(batch / SCRIPT), "scoring", "scoring-job", str(timeout), *extra],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
 
-def _calls(tmp_path: Path) -> list[list[str]]:
-    return [shlex.split(line) for line in (tmp_path / "calls").read_text().splitlines()]
+def _calls(tmp_path: Path, tool_name: str = "kubectl") -> list[list[str]]:
+    calls = [shlex.split(line) for line in (tmp_path / "calls").read_text().splitlines()]
+    return [argv for argv in calls if argv[0] == tool_name]
+
+
+def _accepted(tmp_path: Path, kubectl: KubectlParser) -> None:
+    """Every command the script ran is one the real kubectl (or Helm's CLI) accepts."""
+    for argv in _calls(tmp_path) + _calls(tmp_path, "helm"):
+        assert command_errors(Command("smoke-run.sh", " ".join(argv), tuple(argv)), kubectl) == [], argv
 
 
 def test_a_completed_run_passes_the_deploy(batch: Path, tmp_path: Path, kubectl: KubectlParser) -> None:
-    result = _smoke(batch, tmp_path, ["-", "SuccessCriteriaMet", "SuccessCriteriaMet Complete"])
+    result = _smoke(
+        batch, tmp_path, ["-", "SuccessCriteriaMet", "SuccessCriteriaMet Complete"], rollback_to="3"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     calls = _calls(tmp_path)
-    create = calls[0]
+    create = next(argv for argv in calls if "create" in argv)
     assert create[:6] == ["kubectl", "-n", "scoring", "create", "job", "--from=cronjob/scoring-job"]
     job = create[6]
     assert job.startswith("scoring-job-smoke-") and len(job) <= 63
-    assert len(calls) == 4, calls  # created, then polled until Complete
+    assert [argv[3] for argv in calls] == ["get", "create", "get", "get", "get"], calls
     assert f"The smoke run {job} completed." in result.stdout
-    for argv in calls:
-        assert kubectl.errors(tuple(argv)) == [], argv
+    assert not any("rollback" in argv for argv in _calls(tmp_path, "helm"))
+    _accepted(tmp_path, kubectl)
 
 
-def test_a_failed_run_fails_the_deploy_with_its_logs(
+def test_a_failed_run_fails_the_deploy_and_returns_helm_to_the_revision_before(
     batch: Path, tmp_path: Path, kubectl: KubectlParser
 ) -> None:
-    result = _smoke(batch, tmp_path, ["-", "FailureTarget Failed"])
+    result = _smoke(batch, tmp_path, ["-", "FailureTarget Failed"], rollback_to="3")
     assert result.returncode == 1
     assert "failed; its last log lines:" in result.stderr and "FileNotFoundError" in result.stderr
-    for argv in _calls(tmp_path):
-        assert kubectl.errors(tuple(argv)) == [], argv
+    rollbacks = [argv for argv in _calls(tmp_path, "helm") if argv[1] == "rollback"]
+    assert rollbacks == [
+        ["helm", "rollback", "scoring-job", "3", "--namespace", "scoring", "--wait", "--timeout", "5m"]
+    ]
+    assert "Helm is back on revision 3" in result.stderr
+    _accepted(tmp_path, kubectl)
 
 
-def test_a_run_whose_pod_never_starts_fails_at_the_timeout(
+def test_a_release_changed_meanwhile_is_not_rolled_back(batch: Path, tmp_path: Path) -> None:
+    result = _smoke(batch, tmp_path, ["Failed"], revisions=("4", "5"), rollback_to="3")
+    assert result.returncode == 1
+    assert not any(argv[1] == "rollback" for argv in _calls(tmp_path, "helm"))
+    assert "The release changed since this deploy" in result.stderr
+
+
+def test_a_run_whose_pod_never_starts_is_deleted_at_the_timeout(
     batch: Path, tmp_path: Path, kubectl: KubectlParser
 ) -> None:
     result = _smoke(batch, tmp_path, ["-"], timeout=1)
     assert result.returncode == 1
     assert "did not finish within 1 s" in result.stderr and "svc-data" in result.stderr
-    for argv in _calls(tmp_path):
-        assert kubectl.errors(tuple(argv)) == [], argv
+    deleted = [argv for argv in _calls(tmp_path) if "delete" in argv]
+    assert len(deleted) == 1 and deleted[0][4] == "job", "it may not overlap a later run"
+    _accepted(tmp_path, kubectl)
+
+
+def test_a_scheduled_run_going_on_is_waited_for_first(batch: Path, tmp_path: Path) -> None:
+    """The CronJob's Forbid policy does not cover a Job made from it: the script waits."""
+    result = _smoke(batch, tmp_path, ["Complete"], active=("[{name: scoring-job-29123}]",) * 2 + ("-",))
+    assert result.returncode == 0, result.stderr
+    verbs = [argv[3] for argv in _calls(tmp_path)]
+    assert verbs[:4] == ["get", "get", "get", "create"], verbs
+    assert "A scheduled run of scoring-job is going: waiting for it first." in result.stdout
 
 
 def test_a_long_release_name_still_makes_a_valid_job_name(batch: Path, tmp_path: Path) -> None:
@@ -113,12 +175,14 @@ def test_a_long_release_name_still_makes_a_valid_job_name(batch: Path, tmp_path:
     fake.mkdir()
     (fake / "kubectl").write_text(FAKE_KUBECTL)
     (fake / "kubectl").chmod(0o755)
-    (tmp_path / "conditions").write_text("Complete\n")
+    for name, line in (("conditions", "Complete"), ("active", "-")):
+        (tmp_path / name).write_text(line + "\n")
     env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "FAKE_DIR": str(tmp_path)}
     name = "a" * 52  # the longest CronJob name Kubernetes accepts
     result = subprocess.run(["sh", str(batch / SCRIPT), "ns", name], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert len(_calls(tmp_path)[0][6]) <= 63
+    create = next(argv for argv in _calls(tmp_path) if "create" in argv)
+    assert len(create[6]) <= 63
 
 
 def test_only_the_staging_deploy_runs_it(batch: Path) -> None:

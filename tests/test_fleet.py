@@ -166,6 +166,13 @@ def test_update_every_repository_in_parallel(fleet: Path, tmp_path: Path) -> Non
     assert second["conflicting"]["result"] == "skipped"
     assert second["conflicting"]["reason"].startswith("conflicts on scaffold/update-v0.2.0")
 
+    # Merged by squash (the branch stays unmerged to git): nothing waits any more.
+    git(edited, "merge", "--squash", "--quiet", "scaffold/update-v0.2.0")
+    git(edited, "commit", "--quiet", "-m", "Template update: v0.2.0 (#12)")
+    status = run_scaffold("fleet", "status", "--manifest", str(manifest), "--format", "json")
+    after = _by_name(json.loads(status.stdout)["repos"])["edited"]
+    assert (after["version"], after["pending"]) == ("0.2.0", None)
+
 
 def test_a_missing_repository_is_a_failed_row_not_a_crash(fleet: Path, tmp_path: Path) -> None:
     manifest = tmp_path / "fleet.yml"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import git, render, staged_project
+from support import git, render, staged_project, tool
 
 GITHUB_WORKFLOW = ".github/workflows/template-update.yml"
 FORGE_URL = "https://forge.example/acme/svc.git"
@@ -27,7 +27,34 @@ GITHUB_STEPS = [
     "Update",
     "Open a pull request",
 ]
-STUB = '#!/bin/sh\nprintf "%s\\n" "$0 $*" >> "$CALLS"\n'
+# The forge's API, as the stubs answer it: the pull/merge requests of the update branch
+# ($FORGE/requests: OPEN or CLOSED, none when empty), and whether creating one fails.
+GH = """#!/bin/sh
+printf '%s\\n' "gh $*" >> "$FORGE/calls"
+case "$1 $2" in
+  "pr list")  # the workflow's own --jq expression, run by jq on what GitHub would answer
+    while [ "$#" -gt 0 ] && [ "$1" != --jq ]; do shift; done
+    case "$(cat "$FORGE/requests")" in
+      OPEN) answer='[{"state": "CLOSED"}, {"state": "OPEN"}]' ;;
+      CLOSED) answer='[{"state": "CLOSED"}]' ;;
+      *) answer='[]' ;;
+    esac
+    echo "$answer" | jq -r "$2" ;;
+  "pr create")
+    [ ! -e "$FORGE/refuse" ] || { echo "GraphQL: Resource not accessible by integration" >&2; exit 1; } ;;
+esac
+"""
+CURL = """#!/bin/sh
+printf '%s\\n' "curl $*" >> "$FORGE/calls"
+case "$*" in
+  *"--request POST"*) [ ! -e "$FORGE/refuse" ] || { echo '{"message":"403 Forbidden"}'; exit 22; } ;;
+  *) case "$(cat "$FORGE/requests")" in
+       OPEN) echo '[{"state": "opened"}, {"state": "closed"}]' ;;
+       CLOSED) echo '[{"state": "closed"}]' ;;
+       *) echo '[]' ;;
+     esac ;;
+esac
+"""
 
 
 @pytest.fixture
@@ -51,14 +78,21 @@ def _runner_checkout(origin: Path, where: Path) -> Path:
 
 
 def _stubs(folder: Path) -> dict[str, str]:
+    tool("jq")  # the gh stub runs the workflow's --jq expression with it
     folder.mkdir(exist_ok=True)
-    for name in ("gh", "curl"):
-        (folder / name).write_text(STUB)
+    for name, body in (("gh", GH), ("curl", CURL)):
+        (folder / name).write_text(body)
         (folder / name).chmod(0o755)
-    calls = folder / "calls.txt"
-    calls.touch()
+    (folder / "calls").touch()
+    (folder / "requests").write_text("")
     path = os.pathsep.join([str(folder), str(Path(sys.executable).parent), os.environ["PATH"]])
-    return {**os.environ, "PATH": path, "CALLS": str(calls)}
+    return {**os.environ, "PATH": path, "FORGE": str(folder)}
+
+
+def _created(forge_dir: Path) -> list[str]:
+    """The requests to open a pull/merge request, in order."""
+    calls = (forge_dir / "calls").read_text().splitlines()
+    return [c for c in calls if c.startswith("gh pr create") or "--request POST" in c]
 
 
 def _github_run(project: Path, checkout: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -80,6 +114,7 @@ def _github_run(project: Path, checkout: Path, env: dict[str, str]) -> subproces
             "GITHUB_OUTPUT": str(output),
             "GH_TOKEN": "token",
             "BRANCH": outputs.get("branch", ""),
+            "PUSHED": outputs.get("pushed", ""),
             "REPOSITORY": "acme/svc",
         }
         result = subprocess.run(
@@ -118,18 +153,21 @@ def _heads(origin: Path) -> dict[str, str]:
     return dict(line.split() for line in refs.splitlines())
 
 
+def _project(forge_name: str, default_project: Path, factory: pytest.TempPathFactory) -> Path:
+    if forge_name == "github":
+        return default_project
+    return render(factory.mktemp("gitlab") / "svc", "ci_provider=gitlab", "risk_tier=1")
+
+
+RUNS = {"github": _github_run, "gitlab": _gitlab_run}
+
+
 @pytest.mark.parametrize("forge_name", ["github", "gitlab"])
 def test_the_update_is_pushed_once_and_next_weeks_run_waits_for_its_review(
     forge: tuple[Path, Path], forge_name: str, default_project: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     origin, tmp = forge
-    if forge_name == "github":
-        project, run = default_project, _github_run
-    else:
-        project, run = (
-            render(tmp_path_factory.mktemp("gitlab") / "svc", "ci_provider=gitlab", "risk_tier=1"),
-            _gitlab_run,
-        )
+    project, run = _project(forge_name, default_project, tmp_path_factory), RUNS[forge_name]
     env = _stubs(tmp / "bin")
     before = _heads(origin)
 
@@ -142,19 +180,49 @@ def test_the_update_is_pushed_once_and_next_weeks_run_waits_for_its_review(
         git(origin, "merge-base", "--is-ancestor", before["scaffold/pristine"], pushed["scaffold/pristine"])
         == ""
     )
-    calls = (tmp / "bin" / "calls.txt").read_text().splitlines()
-    assert len(calls) == 1, calls  # one request, for the update branch (never for pristine)
-    assert "scaffold/update-v0.2.0" in calls[0] and "Template update: v0.2.0" in calls[0]
+    created = _created(tmp / "bin")
+    assert len(created) == 1, created  # one request, for the update branch (never for pristine)
+    assert "scaffold/update-v0.2.0" in created[0] and "Template update: v0.2.0" in created[0]
     if forge_name == "gitlab":
         assert (
-            "source_branch=scaffold/update-v0.2.0" in calls[0] and "/projects/42/merge_requests" in calls[0]
+            "source_branch=scaffold/update-v0.2.0" in created[0]
+            and "/projects/42/merge_requests" in created[0]
         )
 
+    (tmp / "bin" / "requests").write_text("OPEN")  # the request waits for review
     second = run(project, _runner_checkout(origin, tmp / "week2"), env)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "scaffold/update-v0.2.0 is already on" in second.stdout + second.stderr
+    assert "of scaffold/update-v0.2.0 waits for review" in second.stdout + second.stderr
     assert _heads(origin) == pushed, "nothing pushed while the request waits"
-    assert len((tmp / "bin" / "calls.txt").read_text().splitlines()) == 1
+    assert len(_created(tmp / "bin")) == 1
+
+    (tmp / "bin" / "requests").write_text("CLOSED")  # declined, its branch kept
+    third = run(project, _runner_checkout(origin, tmp / "week3"), env)
+    assert third.returncode == 0 and "delete the branch" in (third.stdout + third.stderr).lower()
+    assert _heads(origin) == pushed and len(_created(tmp / "bin")) == 1, "not opened again every week"
+
+
+@pytest.mark.parametrize("forge_name", ["github", "gitlab"])
+def test_a_request_the_last_run_could_not_open_is_opened_by_the_next(
+    forge: tuple[Path, Path], forge_name: str, default_project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The push worked, opening the pull/merge request did not (a token without the right):
+    the next run must not take the pushed branch for a request waiting for review."""
+    origin, tmp = forge
+    project, run = _project(forge_name, default_project, tmp_path_factory), RUNS[forge_name]
+    env = _stubs(tmp / "bin")
+    (tmp / "bin" / "refuse").touch()
+    first = run(project, _runner_checkout(origin, tmp / "week1"), env)
+    assert first.returncode != 0, "the refusal fails the run"
+    pushed = _heads(origin)
+    assert "scaffold/update-v0.2.0" in pushed
+
+    (tmp / "bin" / "refuse").unlink()  # the token is fixed
+    second = run(project, _runner_checkout(origin, tmp / "week2"), env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert _heads(origin) == pushed, "the branch as it is: no second push"
+    created = _created(tmp / "bin")
+    assert len(created) == 2 and "scaffold/update-v0.2.0" in created[1], created
 
 
 def test_a_missing_pristine_branch_is_named_with_the_way_out(

@@ -167,7 +167,7 @@ def test_plan_predicts_the_outcome_and_changes_nothing(project: Path) -> None:
         (lambda p: (p / "README.md").write_text("dirty"), "uncommitted"),
         (lambda p: (p / "notes.txt").write_text("untracked"), "untracked"),
         (lambda p: (p / ".copier-answers.yml").unlink() or _commit_all(p, "x"), "missing"),
-        (lambda p: (p / ".copier-answers.yml").write_text("- a list\n") or _commit_all(p, "x"), "mapping"),
+        (lambda p: (p / ".copier-answers.yml").write_text("- a list\n") and _commit_all(p, "x"), "mapping"),
     ],
     ids=["dirty", "untracked", "no-answers", "bad-answers"],
 )

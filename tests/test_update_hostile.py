@@ -220,15 +220,22 @@ def test_a_plan_of_a_dirty_tree_is_of_head_and_names_what_it_leaves_out(tmp_path
     (project / "notes.txt").write_text("one\ntwo (not committed)\nthree\n")
     git(project, "mv", "other.txt", "renamed.txt")
     (project / "scratch.txt").write_text("untracked\n")
+    (project / ".copier-answers.yml").write_text("_commit: [half-edited\n")  # HEAD's answers count
     before = snapshot(project)
     planned = run_in_process("plan", str(project), "--to", "v0.2.0", "--format", "json")
     assert planned.code == 0, planned.stderr
     found = json.loads(planned.stdout)
-    assert found["uncommitted"] == ["notes.txt", "other.txt", "renamed.txt", "scratch.txt"]
+    assert found["uncommitted"] == [
+        ".copier-answers.yml",
+        "notes.txt",
+        "other.txt",
+        "renamed.txt",
+        "scratch.txt",
+    ]
     assert found["changes"]["notes.txt"] == "template-only", "of HEAD: the edit is not in it"
     text = run_in_process("plan", str(project), "--to", "v0.2.0")
-    assert "4 uncommitted or untracked path(s) are not in it" in text.stdout, text.stdout
-    assert "The update changes 1 of them: notes.txt" in text.stdout, text.stdout
+    assert "5 uncommitted or untracked path(s) are not in it" in text.stdout, text.stdout
+    assert "The update changes 2 of them: .copier-answers.yml, notes.txt" in text.stdout, text.stdout
     assert snapshot(project) == before
     refused = update_to_v2(project)
     assert refused.code == 2 and "commit or stash" in refused.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from . import fleet_cache
 from .checks import Check, Registry, load, run
@@ -21,8 +21,7 @@ from .checks.fixtures import catalog, entity_ref
 from .errors import BranchExistsError, BusyError, ScaffoldError
 from .gitutil import failure_line, git
 from .project.guard import exclusive, repo_root
-from .template.source import ANSWERS_FILE
-from .template.versions import Recorded, available_versions, behind, latest, parse_answers, read_answers
+from .template.versions import available_versions, behind, latest, read_committed_answers
 
 SKIPPED_DIRS = {".git", ".nox", ".venv", "node_modules", "__pycache__"}
 UPDATE_BRANCHES = "refs/heads/scaffold/update-v*"
@@ -115,7 +114,7 @@ def status_of(path: Path, checks: list[type[Check]], registry: Registry, cache: 
     for name in ("entity", "version", "last_update", "checks", "failing", "score"):
         setattr(repo, name, fields[name])
     repo.error = repo.error or fields["answers_error"]
-    repo.pending = _pending(path)
+    repo.pending = _pending(path, repo.version)
     if fields["source"] and repo.version:
         try:
             versions = _versions(fields["source"])
@@ -132,7 +131,7 @@ def _committed_state(path: Path, checks: list[type[Check]], registry: Registry) 
     last = git(path, "log", "-1", "--format=%cs", "--", ".copier-answers.yml", check=False).stdout.strip()
     fields["last_update"] = last or None
     try:
-        recorded = _recorded_at_head(path)
+        recorded = read_committed_answers(path)
         fields["version"], fields["source"] = str(recorded.version), recorded.source
     except ScaffoldError as error:
         fields["answers_error"] = str(error)
@@ -145,25 +144,29 @@ def _committed_state(path: Path, checks: list[type[Check]], registry: Registry) 
     return fields
 
 
-def _recorded_at_head(path: Path) -> Recorded:
-    """The answers HEAD records. Not the work tree's: during an update stopped on conflicts,
-    those are the merge's, and would show a version the branch is not on yet."""
-    blob = git(path, "show", f"HEAD:{ANSWERS_FILE}", check=False)
-    if blob.returncode != 0:  # no commit yet, or the file is not committed
-        return read_answers(path)
-    return parse_answers(blob.stdout, f"{path / ANSWERS_FILE} (HEAD)")
+def _pending(path: Path, version: str | None) -> str | None:
+    """An update that is not in HEAD: on a branch of its own, checked out, or stopped.
 
-
-def _pending(path: Path) -> str | None:
-    """An update that is not in HEAD: on a branch of its own, checked out, or stopped."""
+    A branch counts while HEAD lacks its commits and HEAD's answers record an older
+    version than the branch's: a squash- or rebase-merged update leaves its branch
+    unmerged to git, but HEAD then records its version.
+    """
     current = git(path, "symbolic-ref", "--short", "-q", "HEAD", check=False).stdout.strip()
     if current.startswith("scaffold/update-"):
         stopped = git(path, "rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0
         return f"{'conflicts on' if stopped else 'checked out:'} {current}"
-    waiting = git(
+    unmerged = git(
         path, "for-each-ref", "--format=%(refname:short)", "--no-merged=HEAD", UPDATE_BRANCHES, check=False
     ).stdout.split()
+    waiting = [branch for branch in unmerged if _newer(branch.removeprefix("scaffold/update-v"), version)]
     return f"awaits merge: {', '.join(waiting)}" if waiting else None
+
+
+def _newer(candidate: str, version: str | None) -> bool:
+    try:
+        return version is None or Version(candidate) > Version(version)
+    except InvalidVersion:
+        return True  # not a version scaffold named: show it rather than hide it
 
 
 @lru_cache(maxsize=1)
@@ -236,7 +239,7 @@ def _update_one(path: Path, to: str | None, trust: bool) -> UpdateReport:
     if dirty.returncode != 0:
         return UpdateReport(str(path), "failed", "not a git repository")
     if dirty.stdout.strip():
-        waiting = _pending(path) or ""
+        waiting = _pending(path, None) or ""
         if waiting.startswith("conflicts on"):
             return UpdateReport(
                 str(path), "skipped", f"{waiting}: resolve and commit them, or `scaffold update --abort`"

@@ -39,6 +39,7 @@ from .template.versions import (
     latest,
     parse_version,
     read_answers,
+    read_committed_answers,
 )
 
 
@@ -128,13 +129,14 @@ def prepare(request: UpdateRequest) -> Prepared | UpdateOutcome:
     project = Project.at(request.path)
     root = project.root
     project.refuse_unfinished()
-    recorded = read_answers(root)
     uncommitted: list[str] = []
     if request.dry_run:  # a plan changes nothing: it is of HEAD, and says what it leaves out
+        recorded = read_committed_answers(root)
         project.refuse_busy()
         uncommitted = project.uncommitted()
     else:
-        project.require_clean()
+        project.require_clean()  # first: an uncommitted edit may be what breaks the answers
+        recorded = read_answers(root)
     project.refuse_checked_out_elsewhere(PRISTINE_BRANCH)
     branch = project.branch()
     if branch == PRISTINE_BRANCH:

@@ -59,6 +59,16 @@ def read_answers(project: Path) -> Recorded:
     return parse_answers(path.read_text(), str(path))
 
 
+def read_committed_answers(project: Path) -> Recorded:
+    """The answers HEAD records, not the work tree's: uncommitted edits are not the
+    project's yet, and during an update stopped on conflicts the work tree holds the
+    merge's. Where HEAD has none (no commit, the file not committed), the work tree's."""
+    blob = git(project, "show", f"HEAD:./{ANSWERS_FILE}", check=False)  # ./: project may be a subfolder
+    if blob.returncode != 0:
+        return read_answers(project)
+    return parse_answers(blob.stdout, f"{project / ANSWERS_FILE} (HEAD)")
+
+
 def parse_answers(text: str, path: str) -> Recorded:
     """The answers file's content (`path` names it in errors: a file, or a commit's blob)."""
     try:
