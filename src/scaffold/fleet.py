@@ -94,13 +94,16 @@ def status_of(path: Path, checks: list[type[Check]], registry: Registry, cache: 
     if not path.is_dir():
         repo.error = "no such directory"
         return repo
-    head = ""
+    head = branch = ""
+    conflicted = False
     try:  # one git call: the HEAD commit and whether anything differs from it
         lines = git(
             path, "status", "--porcelain=v2", "--branch", "--untracked-files=normal"
         ).stdout.splitlines()
         repo.dirty = any(not line.startswith("# ") for line in lines if line)
         oid = next((line.split()[2] for line in lines if line.startswith("# branch.oid ")), "")
+        branch = next((line.split()[2] for line in lines if line.startswith("# branch.head ")), "")
+        conflicted = any(line.startswith("u ") for line in lines)  # unmerged entries
         head = oid if oid != "(initial)" else ""
     except ScaffoldError as error:
         repo.error = str(error)
@@ -114,7 +117,7 @@ def status_of(path: Path, checks: list[type[Check]], registry: Registry, cache: 
     for name in ("entity", "version", "last_update", "checks", "failing", "score"):
         setattr(repo, name, fields[name])
     repo.error = repo.error or fields["answers_error"]
-    repo.pending = _pending(path, repo.version)
+    repo.pending = _pending(path, repo.version, branch, conflicted)
     if fields["source"] and repo.version:
         try:
             versions = _versions(fields["source"])
@@ -144,17 +147,16 @@ def _committed_state(path: Path, checks: list[type[Check]], registry: Registry) 
     return fields
 
 
-def _pending(path: Path, version: str | None) -> str | None:
-    """An update that is not in HEAD: on a branch of its own, checked out, or stopped.
+def _pending(path: Path, version: str | None, current: str, conflicted: bool) -> str | None:
+    """An update that is not in HEAD: on a branch of its own, checked out (`current`), or
+    stopped on conflicts there.
 
     A branch counts while HEAD lacks its commits and HEAD's answers record an older
     version than the branch's: a squash- or rebase-merged update leaves its branch
     unmerged to git, but HEAD then records its version.
     """
-    current = git(path, "symbolic-ref", "--short", "-q", "HEAD", check=False).stdout.strip()
     if current.startswith("scaffold/update-"):
-        stopped = git(path, "rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0
-        return f"{'conflicts on' if stopped else 'checked out:'} {current}"
+        return f"{'conflicts on' if conflicted else 'checked out:'} {current}"
     unmerged = git(
         path, "for-each-ref", "--format=%(refname:short)", "--no-merged=HEAD", UPDATE_BRANCHES, check=False
     ).stdout.split()
@@ -239,7 +241,9 @@ def _update_one(path: Path, to: str | None, trust: bool) -> UpdateReport:
     if dirty.returncode != 0:
         return UpdateReport(str(path), "failed", "not a git repository")
     if dirty.stdout.strip():
-        waiting = _pending(path, None) or ""
+        current = git(path, "symbolic-ref", "--short", "-q", "HEAD", check=False).stdout.strip()
+        conflicted = bool(git(path, "diff", "--name-only", "--diff-filter=U", check=False).stdout.strip())
+        waiting = _pending(path, None, current, conflicted) or ""
         if waiting.startswith("conflicts on"):
             return UpdateReport(
                 str(path), "skipped", f"{waiting}: resolve and commit them, or `scaffold update --abort`"
