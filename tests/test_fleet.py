@@ -142,6 +142,7 @@ def test_update_every_repository_in_parallel(fleet: Path, tmp_path: Path) -> Non
 
     # While the updates wait for review, status tells main's version and what waits, and
     # the next rollout passes over them instead of failing on the existing branches.
+    git(edited, "pack-refs", "--all")  # found in packed-refs too, as after a `git gc`
     status = run_scaffold("fleet", "status", str(fleet), "--format", "json")
     repos = _by_name(json.loads(status.stdout)["repos"])
     assert repos["edited"]["version"] == "0.1.0" and repos["edited"]["behind"] == 2

@@ -157,11 +157,28 @@ def _pending(path: Path, version: str | None, current: str, conflicted: bool) ->
     """
     if current.startswith("scaffold/update-"):
         return f"{'conflicts on' if conflicted else 'checked out:'} {current}"
+    if not _may_have_update_branches(path):
+        return None
     unmerged = git(
         path, "for-each-ref", "--format=%(refname:short)", "--no-merged=HEAD", UPDATE_BRANCHES, check=False
     ).stdout.split()
     waiting = [branch for branch in unmerged if _newer(branch.removeprefix("scaffold/update-v"), version)]
     return f"awaits merge: {', '.join(waiting)}" if waiting else None
+
+
+def _may_have_update_branches(path: Path) -> bool:
+    """False only when a plain clone's ref files show no scaffold/update-v* branch: most
+    repositories have none, and `fleet status` then spends no git call on them. Anything
+    else (a worktree's `.git` file, the reftable format) is left to git."""
+    git_dir = path / ".git"
+    if not git_dir.is_dir() or (git_dir / "reftable").exists():
+        return True
+    if any((git_dir / "refs" / "heads" / "scaffold").glob("update-v*")):
+        return True
+    try:
+        return b" refs/heads/scaffold/update-v" in (git_dir / "packed-refs").read_bytes()
+    except FileNotFoundError:
+        return False
 
 
 def _newer(candidate: str, version: str | None) -> bool:
