@@ -10,8 +10,10 @@ live in a module it imports, changed between two fleet runs.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from importlib.metadata import EntryPoint
 from pathlib import Path
@@ -164,3 +166,76 @@ def test_a_plugin_that_exits_while_loading_is_named(monkeypatch: pytest.MonkeyPa
     loaded = registries.load()  # before: SystemExit, out of the whole run
     assert [(e.plugin, e.message) for e in loaded.errors] == [("gated", "SystemExit: no licence server")]
     assert "GP101" in loaded.checks
+
+
+SLOW = """
+import time
+from pathlib import Path
+
+from scaffold.checks import Check
+
+
+class SLOW101(Check):
+    \"\"\"Waits on a remote that never answers\"\"\"
+
+    family = "slow"
+    timeout = 0.3
+
+    @staticmethod
+    def check(root: Path) -> list[str]:
+        time.sleep(30)
+        return []
+
+
+class SLOW102(SLOW101):
+    \"\"\"Asks a fixture that never returns\"\"\"
+
+    @staticmethod
+    def check(hanging: str) -> list[str]:
+        return []
+
+
+class SLOW103(SLOW101):
+    \"\"\"Quick, after them\"\"\"
+
+    timeout = None
+
+    @staticmethod
+    def check(root: Path) -> list[str]:
+        return []
+
+
+def checks():
+    return [SLOW101, SLOW102, SLOW103]
+
+
+def hanging(root: Path) -> str:
+    time.sleep(30)
+    return "never"
+"""
+
+
+def test_a_check_that_hangs_fails_at_its_timeout_and_the_run_goes_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "slow_checks.py").write_text(textwrap.dedent(SLOW))
+    _plugins(
+        monkeypatch,
+        tmp_path,
+        [
+            EntryPoint("slow", "slow_checks:checks", registries.CHECK_GROUP),
+            EntryPoint("hanging", "slow_checks:hanging", registries.FIXTURE_GROUP),
+        ],
+    )
+    loaded = registries.load()
+    started = time.monotonic()
+    results = {r.id: r for r in run(tmp_path, loaded.select(["SLOW"], None, {"static"}), loaded)}
+    assert time.monotonic() - started < 5, "two 0.3 s limits, not two 30 s sleeps"
+    for check_id in ("SLOW101", "SLOW102"):
+        assert results[check_id].status == "fail"
+        assert (
+            results[check_id].evidence[0].message == f"{check_id} did not finish within 0.3 s (its timeout)"
+        )
+    assert results["SLOW103"].status == "pass"
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0), "no timer left running"
+    sys.modules.pop("slow_checks", None)

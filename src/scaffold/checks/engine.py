@@ -10,7 +10,10 @@ whose requirement did not pass is skipped with the reason, never passed by defau
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -20,6 +23,9 @@ Status = Literal["pass", "fail", "skip"]
 # (a template's tags); tools: runs external validators (`--deep`).
 Tier = Literal["static", "network", "tools"]
 TIERS: tuple[Tier, ...] = ("static", "network", "tools")
+# How long a check may take (the fixtures it computes included) unless it sets `timeout`:
+# a plugin waiting forever on a remote must not hang a pre-commit hook or a CI gate.
+TIMEOUTS: dict[Tier, float] = {"static": 60.0, "network": 60.0, "tools": 600.0}
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,10 @@ Outcome = tuple[Status, list[Evidence]]
 
 class SkipCheck(Exception):  # noqa: N818 - read as an instruction in check code: raise SkipCheck
     """Raised by a check (or a fixture) that cannot judge this repository, with the reason."""
+
+
+class CheckTimeout(Exception):  # noqa: N818 - named after what happened
+    """A check ran past its time limit (raised in it by a timer signal)."""
 
 
 class Failed(Exception):  # noqa: N818 - raised as an instruction: raise Failed(evidence)
@@ -60,6 +70,7 @@ class Check:
     requires: ClassVar[frozenset[str]] = frozenset()
     tier: ClassVar[Tier] = "static"
     paths: ClassVar[tuple[str, ...]] = ()  # globs of the files it reads, for docs and explain
+    timeout: ClassVar[float | None] = None  # seconds; None: its tier's (TIMEOUTS)
     check: ClassVar[Callable[..., Any]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -118,7 +129,8 @@ class Fixtures:
         try:
             value = self.call(provider)
         except (Exception, SystemExit) as error:  # a plugin's sys.exit() is its failure too
-            self._errors[name] = error  # the same failure for every check that asks
+            if not isinstance(error, CheckTimeout):  # the time was the asking check's
+                self._errors[name] = error  # the same failure for every check that asks
             raise
         finally:
             self._computing.discard(name)
@@ -245,8 +257,12 @@ def _run_one(
         if status != "pass":
             why = f" ({evidence[0].message})" if status == "skip" and evidence else ""
             return "skip", [Evidence(".", None, f"requires {needed}, which did not pass{why}")]
+    limit = item.timeout or TIMEOUTS[item.tier]
     try:
-        return _normalise(fixtures.call(item.check), fixtures.root)
+        with _time_limit(limit):
+            return _normalise(fixtures.call(item.check), fixtures.root)
+    except CheckTimeout:
+        return "fail", [Evidence(".", None, f"{item.id} did not finish within {limit:g} s (its timeout)")]
     except SkipCheck as reason:
         return "skip", [Evidence(".", None, str(reason))]
     except Failed as problem:
@@ -255,3 +271,24 @@ def _run_one(
         # calls sys.exit(), as a wrapped command-line tool does) must not end the report
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
         return "fail", [Evidence(".", None, f"error in {item.id}: {type(error).__name__}: {first}")]
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise CheckTimeout in the running check after `seconds`. A timer signal reaches the
+    main thread only (where `scaffold check` and each fleet worker run checks); elsewhere,
+    or without SIGALRM, there is no limit."""
+    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise CheckTimeout(seconds)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
