@@ -38,6 +38,10 @@ def _tree(folder: Path) -> set[str]:
         (["--data", "python_version=3.9"], "python_version"),
         (["--data", "slo_availability=100"], "slo_availability"),
         (["--data", "slo_availability=high"], "slo_availability"),
+        (["--data", "slo_availability=nan"], "slo_availability"),  # NaN fails every comparison
+        (["--data", "serving=batch", "--data", "batch_schedule=99 99 99 99 99"], "batch_schedule"),
+        (["--data", "serving=batch", "--data", "batch_schedule=0 24 * * *"], "batch_schedule"),
+        (["--data", "serving=batch", "--data", "batch_schedule=*/0 * * * *"], "batch_schedule"),
         (["--data", "slo_latency_p95_ms=1.5"], "slo_latency_p95_ms"),
         (["--data", "risk_tier=4"], "risk_tier"),
         (["--data", "license=GPL-3.0-only"], "license"),
@@ -94,6 +98,16 @@ def test_destination_that_is_a_file_is_refused(scaffold: Scaffold, tmp_path: Pat
     result = scaffold("new", str(tmp_path / "svc"), "--defaults")
     assert result.code == 2
     assert "not a directory" in result.stderr
+
+
+def test_a_destination_inside_a_file_is_refused(scaffold: Scaffold, tmp_path: Path) -> None:
+    """`scaffold new notes.txt/svc`: one line, not a traceback from the staging folder."""
+    (tmp_path / "notes.txt").write_text("mine\n")
+    result = scaffold("new", str(tmp_path / "notes.txt" / "svc" / "deeper"), "--defaults")
+    assert result.code == 2, result
+    notes, wanted = tmp_path / "notes.txt", tmp_path / "notes.txt" / "svc" / "deeper"
+    assert result.stderr.strip() == f"error: {notes} is a file, not a folder: cannot create {wanted} in it"
+    assert _tree(tmp_path) == {"notes.txt"} and (tmp_path / "notes.txt").read_text() == "mine\n"
 
 
 @pytest.mark.parametrize(
@@ -167,3 +181,18 @@ def test_every_validator_runs_without_a_person_to_ask(
     good = scaffold("new", str(tmp_path / "svc"), "--defaults", "--template", str(template), "--no-git")
     assert good.code == 0, good
     assert (tmp_path / "svc" / "README.md").read_text() == "ok\n"
+
+
+def test_an_answer_the_other_answers_do_not_ask_is_named_not_dropped(
+    scaffold: Scaffold, tmp_path: Path
+) -> None:
+    """An SLO for a batch job: Copier drops it; the person is told instead of believing it set."""
+    result = scaffold(
+        "new", str(tmp_path / "job"), "--preset", "nightly-batch", "--data", "slo_availability=99.5"
+    )
+    assert result.code == 0, result
+    assert (
+        "warning: the answer slo_availability was not used: it applies only when serving == 'online'"
+        in result.stderr
+    )
+    assert "slo_availability" not in (tmp_path / "job" / ".copier-answers.yml").read_text()

@@ -339,3 +339,17 @@ def test_bounds_are_round_but_no_coarser_than_their_margin(tmp_path: Path) -> No
     assert (year["type"], year["minimum"], year["maximum"]) == ("number", 1870, 2040)
     assert any("'year built' holds only whole numbers" in note for note in inferred.notes)
     assert inferred.contract["sample"]["path"] == "houses.csv"  # no path of the machine it ran on
+
+
+def test_a_column_named_like_the_apis_batch_key_gets_another_feature_name(tmp_path: Path) -> None:
+    """A feature `instances` would make /predict read a record as a batch (the service's
+    contract refuses the name; the generated test_contract.py proves that side)."""
+    from scaffold.sample import infer_contract
+
+    sample = tmp_path / "events.csv"
+    pd.DataFrame({"instances": [0.1 * i for i in range(20)], "y": ["a", "b"] * 10}).to_csv(
+        sample, index=False
+    )
+    inferred = infer_contract(sample, "y")
+    [feature] = inferred.contract["features"]
+    assert (feature["name"], feature["column"]) == ("instances_2", "instances")

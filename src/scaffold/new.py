@@ -7,6 +7,7 @@ failure at any point leaves no file and no directory behind.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -51,6 +52,7 @@ class NewResult:
     committed: bool
     message: str = ""  # the template's own next steps (`_message_after_copy`)
     contract_notes: tuple[str, ...] = ()  # what `--sample` guessed, for a person to check
+    unused: tuple[tuple[str, str], ...] = ()  # given answers these answers do not ask, with `when`
 
 
 def _check_destination(destination: Path) -> None:
@@ -71,6 +73,8 @@ def _staging_dir(destination: Path) -> Iterator[Path]:
     while not parent.exists():
         missing.append(parent)
         parent = parent.parent
+    if not parent.is_dir():
+        raise ScaffoldError(f"{parent} is a file, not a folder: cannot create {destination} in it")
     created: list[Path] = []
     for folder in reversed(missing):
         try:
@@ -160,7 +164,7 @@ def generate(request: NewRequest, ask: Prompter | None = None) -> NewResult:
                 )
         staging = stack.enter_context(_staging_dir(destination))
         project = staging / destination.name
-        rendered = render(source, project, data=data, named_after=destination, ask=ask)
+        rendered = render(source, project, data=data, named_after=destination, ask=ask, given=request.data)
         team_files = _team_files(project, rendered.answers, inferred)
         if request.git:
             label = f" v{rendered.version}" if rendered.version else ""
@@ -178,7 +182,9 @@ def generate(request: NewRequest, ask: Prompter | None = None) -> NewResult:
             destination.rmdir()  # checked empty above
         project.rename(destination)
     notes = tuple(inferred.notes) if inferred else ()
-    return NewResult(destination, rendered.answers, rendered.version, request.git, rendered.message, notes)
+    return NewResult(
+        destination, rendered.answers, rendered.version, request.git, rendered.message, notes, rendered.unused
+    )
 
 
 def _team_files(project: Path, answers: dict[str, Any], inferred: Inferred | None) -> dict[Path, str]:
@@ -190,11 +196,13 @@ def _team_files(project: Path, answers: dict[str, Any], inferred: Inferred | Non
     if not package or not (project / path).is_file():
         raise ScaffoldError("this template has no src/<package>/contract.yaml for the inferred contract")
     owner = str(answers.get("owner_email") or answers.get("owner_team") or "unknown")
+    # The shipped contract's leading comments explain every field: keep them above the
+    # inferred contents, which replace the shipped example's.
+    shipped = (project / path).read_text(encoding="utf-8").splitlines()
+    rules = "".join(f"{line}\n" for line in itertools.takewhile(lambda line: line.startswith("#"), shipped))
     header = (
-        "# The feature contract, inferred by `scaffold new --sample` from the sample named below\n"
-        "# (its fingerprint only: the data stays where it is). Check every guess, write the\n"
-        "# descriptions, then train: nox -s train -- --data <your table>\n"
-        "# The rules of this file are explained in the contract this template ships\n"
-        "# (`scaffold explain src/<package>/contract.yaml`).\n"
+        "# Inferred by `scaffold new --sample` from the sample named below (its fingerprint only:\n"
+        "# the data stays where it is). Check every guess, write the descriptions, then train:\n"
+        "# nox -s train -- --data <your table>\n#\n" + rules
     )
     return {path: inferred.text(header, owner)}

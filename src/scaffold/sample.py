@@ -158,6 +158,11 @@ def read_sample(path: Path) -> tuple[list[str], list[list[Any]], str]:
     return header, rows, hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+# Feature names the service cannot take: `instances` is /predict's batch key, so a record
+# with such a feature could not be told from a batch (the contract refuses it too).
+RESERVED_NAMES = frozenset({"instances"})
+
+
 def identifier(source: str, taken: set[str]) -> str:
     """A feature name for a table column: an identifier (lowercase, `_`), unique in `taken`."""
     name = re.sub(r"[^0-9a-zA-Z]+", "_", source).strip("_").lower() or "column"
@@ -165,7 +170,7 @@ def identifier(source: str, taken: set[str]) -> str:
         name = f"f_{name}"
     name = name[:60]
     candidate, number = name, 2
-    while candidate in taken:
+    while candidate in taken or candidate in RESERVED_NAMES:
         candidate, number = f"{name}_{number}", number + 1
     taken.add(candidate)
     return candidate
@@ -321,8 +326,9 @@ def infer_contract(path: Path, target: str) -> Inferred:
         raise SampleError(f"{path}: no column besides the target can be a feature")
     renamed = [f"{c.source!r} -> {c.name}" for c in columns if c.name != c.source and c.source not in ignored]
     if renamed:
+        more = f" and {len(renamed) - 6} more (see contract.yaml)" if len(renamed) > 6 else ""
         notes.append(
-            f"renamed to identifiers: {', '.join(renamed[:6])} (tables keep their column names; "
+            f"renamed to identifiers: {', '.join(renamed[:6])}{more} (tables keep their column names; "
             "the API and events use the new ones)"
         )
     notes.append(f"the model card reports quality per value of {contract_slice(features)!r} (`slice_by`)")

@@ -15,7 +15,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 import yaml
-from jinja2 import Environment
+from jinja2 import Environment, FileSystemLoader
 from jinja2 import Template as JinjaTemplate
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -267,6 +267,8 @@ def questionnaire_for(source: Template, named_after: Path) -> Questionnaire:
         raise ScaffoldError(f"cannot load template {source.record}: {error}") from error
     envops = config.get("_envops") if isinstance(config.get("_envops"), dict) else {}
     extensions = [*_COPIER_EXTENSIONS, *(config.get("_jinja_extensions") or [])]  # type: ignore[misc]
-    jinja = SandboxedEnvironment(extensions=extensions, **envops)  # type: ignore[arg-type]
+    # A loader at the template's root, as Copier's: a validator may import a shared macro.
+    loader = FileSystemLoader(str(source.path))
+    jinja = SandboxedEnvironment(loader=loader, extensions=extensions, **envops)  # type: ignore[arg-type]
     questions = {key: value for key, value in config.items() if not key.startswith("_")}
     return Questionnaire(questions, jinja, named_after)

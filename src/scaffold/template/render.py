@@ -35,6 +35,9 @@ class Rendered:
     changelog: str = ""
     migrations: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""  # the template's `_message_after_copy`, rendered with these answers
+    # Given answers (`given`) to questions these answers do not ask, which Copier drops
+    # (the person believes they set them): each name with its question's `when`.
+    unused: tuple[tuple[str, str], ...] = ()
 
 
 def _first_line(error: BaseException) -> str:
@@ -106,4 +109,9 @@ def render(
         source.changelog,
         source.migrations,
         questionnaire.render_text(str(source.config.get("_message_after_copy") or ""), context),
+        tuple(
+            (question.name, "never: it is derived" if question.when is False else str(question.when).strip("{} "))
+            for question in questionnaire.questions
+            if question.name in given and question.name not in answers
+        ),
     )

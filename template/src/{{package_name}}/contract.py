@@ -165,6 +165,8 @@ class Contract(BaseModel):
                 raise ValueError(f"feature {feature.name!r} is declared twice")
             if feature.name == self.target.name:
                 raise ValueError(f"feature {feature.name!r} is also the target")
+            if feature.name == "instances":  # /predict could not tell the record from a batch
+                raise ValueError("'instances' is the API's batch key: name the feature otherwise")
             seen.add(feature.name)
         specs: list[FeatureSpec | TargetSpec] = [*self.features, self.target]
         columns = [spec.column or spec.name for spec in specs]
