@@ -253,6 +253,11 @@ def _target(column: Column, notes: list[str]) -> dict[str, Any]:
     present = [value for value in column.values if value is not None]
     if not present:
         raise SampleError(f"the target column {column.source!r} has no value in the sample")
+    gaps = len(column.values) - len(present)
+    if gaps:
+        notes.append(
+            f"{gaps} of {len(column.values)} rows have no {column.source!r}: training leaves them out"
+        )
     counts = Counter(_class_name(value) for value in present)
     spec: dict[str, Any] = {"name": column.name}
     if column.name != column.source:

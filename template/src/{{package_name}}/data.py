@@ -36,6 +36,7 @@ class Validated:
     records: list[Record] = field(default_factory=list)
     targets: list[Any] = field(default_factory=list)  # with a target column: one per record
     rejects: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
+    unlabeled: int = 0  # with a target column: rows without a target, left out (not refused)
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -197,6 +198,9 @@ def validate_frame(
     classes = set(contract.target.classes)
     result = Validated()
     for position, row in enumerate(frame[columns].itertuples(index=False, name=None)):
+        if target and _missing(row[-1]):  # not labelled yet: nothing to learn from, not an error
+            result.unlabeled += 1
+            continue
         cells = zip(features, row, strict=False)  # the target, when present, comes last
         values = {name: cell(value, kinds[name]) for name, value in cells}
         try:
