@@ -79,6 +79,7 @@ def test_invalid_derived_default_is_caught(scaffold: Scaffold, tmp_path: Path) -
     result = scaffold("new", str(tmp_path / "class"), "--defaults")
     assert result.code == 2
     assert "project_name" in result.stderr and "reserved" in result.stderr
+    assert "derived from the folder name or other answers: give --data project_name=" in result.stderr
     assert not (tmp_path / "class").exists()
 
 

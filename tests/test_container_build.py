@@ -320,3 +320,22 @@ def test_the_consumer_image_scores_events_from_a_real_redis(
         podman("rm", "-f", container, check=False)
         redis.terminate()
         redis.wait(timeout=10)
+
+
+def test_the_image_labels_carry_the_description_as_written(tmp_path: Path) -> None:
+    """Quotes, `$` and backslashes in the description reach the OCI label unchanged (the
+    label was JSON-escaped once: `It's` became the text `It\\u0027s`). podman parses the
+    generated LABEL instruction itself, on an empty image."""
+    description = 'It\'s a "scorer" for $5 loans, C:\\data'
+    project = render(tmp_path / "labelled", f"description={description}")
+    lines = (project / "Dockerfile").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("LABEL "))
+    end = next(i for i in range(start, len(lines)) if not lines[i].rstrip().endswith("\\"))
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n" + "\n".join(lines[start : end + 1]) + "\n")
+    tag = f"localhost/label-test-{uuid.uuid4().hex[:8]}"
+    podman("build", "--quiet", "--tag", tag, str(tmp_path), timeout=300)
+    try:
+        labels = json.loads(podman("image", "inspect", tag).stdout)[0]["Labels"]
+    finally:
+        podman("rmi", "--force", tag, check=False)
+    assert labels["org.opencontainers.image.description"] == description

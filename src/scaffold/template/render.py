@@ -45,10 +45,15 @@ def _first_line(error: BaseException) -> str:
     return message.splitlines()[0] if message else type(error).__name__
 
 
-def _translate_copier_error(error: Exception, answers: Mapping[str, Any]) -> ScaffoldError:
+def _translate_copier_error(
+    error: Exception, answers: Mapping[str, Any], typed: Collection[str]
+) -> ScaffoldError:
     match = _COPIER_VALIDATION.match(str(error).strip())
     if match:
-        return AnswerError(match["name"], answers.get(match["name"], "?"), match["rule"].strip())
+        name, rule = match["name"], match["rule"].strip()
+        if name not in typed:  # a default nobody typed (`project_name` from the folder's name)
+            rule += f" (a default derived from the folder name or other answers: give --data {name}=...)"
+        return AnswerError(name, answers.get(name, "?"), rule)
     return ScaffoldError(f"template failed to render: {_first_line(error)}")
 
 
@@ -101,7 +106,7 @@ def render(
             unsafe=False,
         )
     except (CopierError, TemplateError, ValueError, OSError, subprocess.CalledProcessError) as error:
-        raise _translate_copier_error(error, answers) from error
+        raise _translate_copier_error(error, answers, data) from error
     _record_source(project, source.record)
     return Rendered(
         answers,
