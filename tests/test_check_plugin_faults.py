@@ -86,18 +86,22 @@ def _plugins(monkeypatch: pytest.MonkeyPatch, folder: Path, points: list[EntryPo
     monkeypatch.setattr(registries, "entry_points", installed)
 
 
+def _plugin(
+    monkeypatch: pytest.MonkeyPatch, folder: Path, module: str, body: str, fixture: str
+) -> registries.Registry:
+    """`body` as the module `module`, its `checks()` and its fixture `fixture` installed; loaded."""
+    (folder / f"{module}.py").write_text(textwrap.dedent(body))
+    points = [
+        EntryPoint(module, f"{module}:checks", registries.CHECK_GROUP),
+        EntryPoint(fixture, f"{module}:{fixture}", registries.FIXTURE_GROUP),
+    ]
+    _plugins(monkeypatch, folder, points)
+    return registries.load()
+
+
 @pytest.fixture
 def exiting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[registries.Registry]:
-    (tmp_path / "exiting_checks.py").write_text(textwrap.dedent(EXITING))
-    _plugins(
-        monkeypatch,
-        tmp_path,
-        [
-            EntryPoint("exiting", "exiting_checks:checks", registries.CHECK_GROUP),
-            EntryPoint("tool_report", "exiting_checks:tool_report", registries.FIXTURE_GROUP),
-        ],
-    )
-    yield registries.load()
+    yield _plugin(monkeypatch, tmp_path, "exiting_checks", EXITING, "tool_report")
     sys.modules.pop("exiting_checks", None)
 
 
@@ -218,16 +222,7 @@ def hanging(root: Path) -> str:
 def test_a_check_that_hangs_fails_at_its_timeout_and_the_run_goes_on(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    (tmp_path / "slow_checks.py").write_text(textwrap.dedent(SLOW))
-    _plugins(
-        monkeypatch,
-        tmp_path,
-        [
-            EntryPoint("slow", "slow_checks:checks", registries.CHECK_GROUP),
-            EntryPoint("hanging", "slow_checks:hanging", registries.FIXTURE_GROUP),
-        ],
-    )
-    loaded = registries.load()
+    loaded = _plugin(monkeypatch, tmp_path, "slow_checks", SLOW, "hanging")
     started = time.monotonic()
     results = {r.id: r for r in run(tmp_path, loaded.select(["SLOW"], None, {"static"}), loaded)}
     assert time.monotonic() - started < 5, "two 0.3 s limits, not two 30 s sleeps"
