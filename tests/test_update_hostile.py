@@ -244,6 +244,19 @@ def test_a_plan_of_a_dirty_tree_is_of_head_and_names_what_it_leaves_out(tmp_path
     assert busy.code == 2 and "index.lock" in busy.stderr, busy.stdout + busy.stderr
 
 
+def test_an_answer_the_template_does_not_ask_is_refused_not_dropped(tmp_path: Path) -> None:
+    """Copier drops it, so the update would change nothing the person asked for."""
+    project = staged_project(tmp_path, {"notes.txt": "one\ntwo\nthree\nfour\n"})
+    before = snapshot(project)
+    result = update_to_v2(project, "--data", "scaffold_version=9.9.9")
+    assert result.code == 2, result.stdout + result.stderr
+    assert result.stderr.strip() == (
+        "error: --data scaffold_version is not asked with these answers: "
+        "it is derived from other answers, never asked"
+    )
+    assert snapshot(project) == before
+
+
 def test_a_rejected_update_of_the_same_version_is_not_the_merge_base(tmp_path: Path) -> None:
     """`--data` renders v0.2.0 again; the team closes that pull request unmerged. The next
     update still starts from the v0.2.0 render the team merged: what it deleted stays so."""

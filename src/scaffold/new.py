@@ -52,7 +52,7 @@ class NewResult:
     committed: bool
     message: str = ""  # the template's own next steps (`_message_after_copy`)
     contract_notes: tuple[str, ...] = ()  # what `--sample` guessed, for a person to check
-    unused: tuple[tuple[str, str], ...] = ()  # given answers these answers do not ask, with `when`
+    unused: tuple[tuple[str, str], ...] = ()  # given answers these answers do not ask, and why
 
 
 def _check_destination(destination: Path) -> None:

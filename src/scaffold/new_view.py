@@ -40,7 +40,7 @@ def show(result: NewResult) -> None:
             f"{PRISTINE_BRANCH}, and the scheduled update job fails without it."
         )
     for name, when in result.unused:  # a warning, not an error: a shared data file may hold it
-        click.echo(f"warning: the answer {name} was not used: it applies only when {when}", err=True)
+        click.echo(f"warning: the answer {name} was not used: {when}", err=True)
     if result.contract_notes:
         click.echo("\nThe feature contract was inferred from the sample; check these guesses:")
         for note in result.contract_notes:

@@ -167,6 +167,8 @@ def prepare(request: UpdateRequest) -> Prepared | UpdateOutcome:
             rendered = render(
                 source, rendered_dir, data=data, named_after=root, drop_unknown=True, given=request.data
             )
+            for name, when in rendered.unused:  # dropped by Copier: the update would not change it
+                raise ScaffoldError(f"--data {name} is not asked with these answers: {when}")
             new_pristine = project.store_render(
                 rendered_dir, old_pristine, f"scaffold template v{target} (pristine render)"
             )

@@ -36,7 +36,7 @@ class Rendered:
     migrations: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""  # the template's `_message_after_copy`, rendered with these answers
     # Given answers (`given`) to questions these answers do not ask, which Copier drops
-    # (the person believes they set them): each name with its question's `when`.
+    # (the person believes they set them): each name, and when its question applies.
     unused: tuple[tuple[str, str], ...] = ()
 
 
@@ -115,7 +115,12 @@ def render(
         source.migrations,
         questionnaire.render_text(str(source.config.get("_message_after_copy") or ""), context),
         tuple(
-            (question.name, "never: it is derived" if question.when is False else str(question.when).strip("{} "))
+            (
+                question.name,
+                "it is derived from other answers, never asked"
+                if question.when is False
+                else f"it applies only when {str(question.when).strip('{} ')}",
+            )
             for question in questionnaire.questions
             if question.name in given and question.name not in answers
         ),
